@@ -1,0 +1,20 @@
+//! ghost-control: the control plane API.
+//!
+//! Every state change it makes is a record on the log first (a mode change goes
+//! to `ghost.modes.v1`); what it reports comes from a [`StateView`] (in `ghost up`
+//! the proxy's own in-memory state). All routes under `/v1` need `X-API-Key`;
+//! every error is JSON `{ "error": ..., "detail": ... }` with a fitting status.
+
+mod auth;
+mod config;
+mod error;
+mod routes;
+mod server;
+mod view;
+
+pub use auth::{ApiKeys, BootstrapOutcome};
+pub use config::ControlConfig;
+pub use error::{ApiError, ControlError};
+pub use routes::router;
+pub use server::{RunningControl, start};
+pub use view::{MockInfo, ModeInfo, ServiceInfo, StateView};

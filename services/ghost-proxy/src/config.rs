@@ -1,0 +1,54 @@
+//! Proxy configuration: listen address, services and their upstreams, limits.
+
+use ghost_model::{Redactor, ServiceName};
+use http::Uri;
+use std::net::SocketAddr;
+
+/// Default cap on request and recorded response bodies.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default depth of the capture publishing queue.
+pub const DEFAULT_CAPTURE_QUEUE: usize = 8192;
+
+/// One upstream the proxy forwards to, and how requests are routed to it.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub name: ServiceName,
+    /// Base URL: scheme, authority and an optional path prefix prepended on forward.
+    pub upstream: Uri,
+    /// Route requests whose `Host` (without port) equals this.
+    pub host: Option<String>,
+    /// Route requests whose path starts with this (at a `/` boundary).
+    pub path_prefix: Option<String>,
+}
+
+/// Everything the proxy needs to run.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    /// Services in routing order; the one named `default` (if any) catches the rest.
+    pub services: Vec<ServiceConfig>,
+    /// Requests above this get 413; responses above it stream through but their
+    /// capture is marked truncated and never served as a mock.
+    pub max_body_bytes: usize,
+    /// Capture queue depth; when full, captures are dropped and counted.
+    pub capture_queue: usize,
+    /// Make each LEARN response wait until its capture is synced to the log.
+    pub durable_captures: bool,
+    pub redactor: Redactor,
+    /// Seconds clients are told to wait while TRANSITIONING.
+    pub retry_after_secs: u32,
+}
+
+impl ProxyConfig {
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            services: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            capture_queue: DEFAULT_CAPTURE_QUEUE,
+            durable_captures: false,
+            redactor: Redactor::default(),
+            retry_after_secs: 1,
+        }
+    }
+}

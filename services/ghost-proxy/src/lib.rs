@@ -1,0 +1,32 @@
+//! ghost-proxy: the record/replay proxy.
+//!
+//! In LEARN it forwards to the service's upstream and publishes every exchange to
+//! `ghost.captures.v1` without making the response wait; in MOCK it answers from
+//! an in-memory library materialized from that topic, with no network at all; in
+//! PASSTHROUGH it forwards and records nothing. Mode changes arrive on
+//! `ghost.modes.v1`; LEARN → MOCK passes through TRANSITIONING until the library
+//! holds everything recorded before the switch.
+//!
+//! [`start`] runs it; [`ProxyState`] is what the control plane reads.
+
+mod body;
+mod codec;
+pub mod config;
+mod error;
+pub mod library;
+mod materializer;
+pub mod metrics;
+pub mod modes;
+mod publisher;
+pub mod routes;
+mod server;
+mod service;
+mod state;
+
+pub use codec::{mode_from_record, mode_to_record};
+pub use config::{ProxyConfig, ServiceConfig};
+pub use error::ProxyError;
+pub use publisher::SCHEMA_HEADER;
+pub use server::{RunningProxy, start, topic_specs};
+pub use service::MOCK_HEADER;
+pub use state::ProxyState;

@@ -1,0 +1,144 @@
+//! The mock library: an immutable, in-memory index of recorded exchanges.
+//!
+//! [`LibraryBuilder`] folds captures (in log order) into buckets; [`Library`] is a
+//! cheap snapshot of it that the request path reads through an `ArcSwap`. Nothing
+//! here does I/O, so the matching rules are tested directly.
+//!
+//! Matching is cheapest first: the exact key (service, method, normalized URI, body
+//! fingerprint) is one hash lookup of a 128-bit key; smart swap looks up the path
+//! template; a miss scans the service's recordings to explain itself (misses only).
+
+mod builder;
+mod miss;
+pub mod recording;
+mod swap;
+
+pub use builder::LibraryBuilder;
+pub use miss::{MissCandidate, MissReport};
+pub use recording::{MockResponse, Recording};
+
+use ghost_model::fingerprint::RequestKey;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// All recordings of one exact key from the newest LEARN session that recorded it,
+/// replayed in recorded order; after the last one, the last one repeats.
+#[derive(Debug)]
+pub struct ExactEntry {
+    recordings: Box<[Arc<Recording>]>,
+    cursor: AtomicUsize,
+}
+
+impl ExactEntry {
+    fn new(recordings: Box<[Arc<Recording>]>) -> Self {
+        Self {
+            recordings,
+            cursor: AtomicUsize::new(0),
+        }
+    }
+
+    /// The recording to serve next (advances the replay cursor).
+    pub fn next(&self) -> &Arc<Recording> {
+        let last = self.recordings.len() - 1;
+        if last == 0 {
+            return &self.recordings[0];
+        }
+        // Relaxed is enough: the cursor only orders replays of this one key.
+        let i = self.cursor.fetch_add(1, Ordering::Relaxed).min(last);
+        if i == last {
+            // Keep the counter from creeping towards overflow under endless polling.
+            self.cursor.store(last, Ordering::Relaxed);
+        }
+        &self.recordings[i]
+    }
+
+    pub fn recordings(&self) -> &[Arc<Recording>] {
+        &self.recordings
+    }
+
+    fn reset(&self) {
+        self.cursor.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Key of the smart-swap index: same service, method and path template.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TemplateKey {
+    service: Arc<str>,
+    method: Arc<str>,
+    template: Box<str>,
+}
+
+/// How a request was answered from the library.
+#[derive(Debug)]
+pub enum Match {
+    /// Served verbatim.
+    Exact(Arc<Recording>),
+    /// Served from a recording of the same template with the ids swapped.
+    SmartSwap {
+        recording: Arc<Recording>,
+        body: bytes::Bytes,
+    },
+    /// Nothing fits; the report explains why.
+    Miss(MissReport),
+}
+
+/// An immutable snapshot of the library.
+#[derive(Debug, Default, Clone)]
+pub struct Library {
+    exact: HashMap<RequestKey, Arc<ExactEntry>>,
+    templates: HashMap<TemplateKey, Vec<RequestKey>>,
+    /// Every servable recording in log order, for listings and miss reports.
+    ordered: Arc<[Arc<Recording>]>,
+}
+
+impl Library {
+    /// Number of servable recordings.
+    pub fn len(&self) -> usize {
+        self.ordered.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ordered.is_empty()
+    }
+
+    /// Recordings in log order.
+    pub fn recordings(&self) -> &[Arc<Recording>] {
+        &self.ordered
+    }
+
+    /// The exact hit for a request key, if any.
+    pub fn exact(&self, key: &RequestKey) -> Option<&Arc<ExactEntry>> {
+        self.exact.get(key)
+    }
+
+    /// Rewinds every replay cursor (a new MOCK session replays from the start).
+    pub fn reset_cursors(&self) {
+        for e in self.exact.values() {
+            e.reset();
+        }
+    }
+
+    /// Runs the cascade after the exact stage: smart swap, then a miss report.
+    pub fn fallback(
+        &self,
+        service: &str,
+        method: &str,
+        path_and_query: &str,
+        body_fp: u128,
+    ) -> Match {
+        if let Some((recording, body)) =
+            swap::smart_swap(self, service, method, path_and_query, body_fp)
+        {
+            return Match::SmartSwap { recording, body };
+        }
+        Match::Miss(miss::explain(
+            self,
+            service,
+            method,
+            path_and_query,
+            body_fp,
+        ))
+    }
+}

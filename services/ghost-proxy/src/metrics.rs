@@ -1,0 +1,137 @@
+//! Proxy metrics: constant names, handles resolved once, Prometheus rendering.
+
+use metrics::{Counter, Gauge, Histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+pub const REQUESTS_TOTAL: &str = "ghost_requests_total";
+pub const LIBRARY_SIZE: &str = "ghost_mock_library_size";
+pub const IO_ERRORS_TOTAL: &str = "ghost_io_errors_total";
+pub const REQUEST_DURATION: &str = "ghost_request_duration_seconds";
+pub const CAPTURES_DROPPED_TOTAL: &str = "ghost_captures_dropped_total";
+pub const CAPTURES_PUBLISHED_TOTAL: &str = "ghost_captures_published_total";
+
+const DURATION_BUCKETS: [f64; 14] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide Prometheus recorder once; later calls reuse it.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(REQUEST_DURATION.to_owned()),
+                    &DURATION_BUCKETS,
+                )
+                .ok()?;
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Renders every metric in the Prometheus text format.
+pub fn render() -> String {
+    install().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// How a request was answered; the `match_type` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchType {
+    Exact,
+    SmartSwap,
+    Miss,
+    Learn,
+    Passthrough,
+    Transitioning,
+    Error,
+}
+
+impl MatchType {
+    const ALL: [MatchType; 7] = [
+        MatchType::Exact,
+        MatchType::SmartSwap,
+        MatchType::Miss,
+        MatchType::Learn,
+        MatchType::Passthrough,
+        MatchType::Transitioning,
+        MatchType::Error,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MatchType::Exact => "exact",
+            MatchType::SmartSwap => "smart-swap",
+            MatchType::Miss => "miss",
+            MatchType::Learn => "learn",
+            MatchType::Passthrough => "passthrough",
+            MatchType::Transitioning => "transitioning",
+            MatchType::Error => "error",
+        }
+    }
+}
+
+/// Operations whose I/O failures are counted (`operation` label).
+#[derive(Debug, Clone, Copy)]
+pub enum IoOp {
+    Upstream,
+    CapturePublish,
+    CaptureEnqueue,
+    LogRead,
+    Decode,
+}
+
+impl IoOp {
+    fn label(self) -> &'static str {
+        match self {
+            IoOp::Upstream => "upstream",
+            IoOp::CapturePublish => "capture_publish",
+            IoOp::CaptureEnqueue => "capture_enqueue",
+            IoOp::LogRead => "log_read",
+            IoOp::Decode => "decode",
+        }
+    }
+}
+
+/// Handles resolved once so the hot path only does atomic adds.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    requests: [Counter; 7],
+    pub duration: Histogram,
+    pub library_size: Gauge,
+    pub captures_dropped: Counter,
+    pub captures_published: Counter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        install();
+        Self {
+            requests: MatchType::ALL
+                .map(|m| metrics::counter!(REQUESTS_TOTAL, "match_type" => m.label())),
+            duration: metrics::histogram!(REQUEST_DURATION),
+            library_size: metrics::gauge!(LIBRARY_SIZE),
+            captures_dropped: metrics::counter!(CAPTURES_DROPPED_TOTAL),
+            captures_published: metrics::counter!(CAPTURES_PUBLISHED_TOTAL),
+        }
+    }
+
+    pub fn request(&self, m: MatchType) {
+        self.requests[m as usize].increment(1);
+    }
+
+    pub fn io_error(&self, op: IoOp) {
+        metrics::counter!(IO_ERRORS_TOTAL, "operation" => op.label()).increment(1);
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

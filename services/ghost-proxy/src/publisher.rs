@@ -1,0 +1,182 @@
+//! Capture publishing: a bounded queue between the request path and the log.
+//!
+//! LEARN responses never wait for the log: `enqueue` is a `try_send`, and a full
+//! queue drops the capture and counts it. With durable captures the response waits
+//! for the log's acknowledgement of a synced append instead.
+
+use crate::codec::capture_to_record;
+use crate::metrics::{IoOp, Metrics};
+use bytes::Bytes;
+use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
+use ghost_model::{Capture, CaptureParts, Redactor, topics};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Header naming the Avro schema of a record's value, for humans and tools.
+pub const SCHEMA_HEADER: &str = "ghost-schema";
+
+/// Appends retried before a capture is given up (and counted).
+const APPEND_ATTEMPTS: u32 = 3;
+
+enum Job {
+    Capture {
+        capture: Capture,
+        ack: Option<oneshot::Sender<Result<Ack, LogError>>>,
+    },
+    Flush(oneshot::Sender<()>),
+}
+
+/// Handle for publishing captures; cheap to clone.
+#[derive(Clone)]
+pub struct Publisher {
+    tx: mpsc::Sender<Job>,
+    redactor: Arc<Redactor>,
+    metrics: Metrics,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").finish_non_exhaustive()
+    }
+}
+
+/// Why a durable publish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the capture publisher has stopped")]
+    Stopped,
+    #[error("the log refused the capture: {0}")]
+    Log(#[from] LogError),
+}
+
+impl Publisher {
+    /// Starts the publishing task. It ends once every `Publisher` clone is dropped
+    /// and the queue is drained.
+    pub fn spawn(
+        log: SharedLog,
+        capacity: usize,
+        redactor: Redactor,
+        metrics: Metrics,
+    ) -> (Self, JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let task = tokio::spawn(run(log, rx, metrics.clone()));
+        (
+            Self {
+                tx,
+                redactor: Arc::new(redactor),
+                metrics,
+            },
+            task,
+        )
+    }
+
+    /// Queues a capture without waiting; a full queue drops it (counted).
+    pub fn enqueue(&self, parts: CaptureParts) {
+        let capture = self.redactor.capture(parts);
+        if self
+            .tx
+            .try_send(Job::Capture { capture, ack: None })
+            .is_err()
+        {
+            self.metrics.captures_dropped.increment(1);
+            self.metrics.io_error(IoOp::CaptureEnqueue);
+        }
+    }
+
+    /// Publishes a capture and waits until the log has synced it.
+    pub async fn publish_durable(&self, parts: CaptureParts) -> Result<Ack, PublishError> {
+        let capture = self.redactor.capture(parts);
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Job::Capture {
+                capture,
+                ack: Some(tx),
+            })
+            .await
+            .map_err(|_| PublishError::Stopped)?;
+        Ok(rx.await.map_err(|_| PublishError::Stopped)??)
+    }
+
+    /// Waits until every capture queued before this call has been appended (or
+    /// given up on).
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Job::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        for job in batch.drain(..) {
+            match job {
+                Job::Flush(done) => {
+                    let _ = done.send(());
+                }
+                Job::Capture { capture, ack } => {
+                    let durability = if ack.is_some() {
+                        Durability::Synced
+                    } else {
+                        Durability::Written
+                    };
+                    let result = append(&log, &capture, durability, &metrics).await;
+                    if let Some(ack) = ack {
+                        let _ = ack.send(result);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn append(
+    log: &SharedLog,
+    capture: &Capture,
+    durability: Durability,
+    metrics: &Metrics,
+) -> Result<Ack, LogError> {
+    let value = match ghost_schema::encode(&capture_to_record(capture)) {
+        Ok(v) => Bytes::from(v),
+        Err(error) => {
+            metrics.io_error(IoOp::CapturePublish);
+            tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
+            return Err(LogError::Backend(error.to_string()));
+        }
+    };
+    let record = Record {
+        key: Some(Bytes::copy_from_slice(capture.service().as_bytes())),
+        value: Some(value),
+        headers: vec![Header {
+            name: SCHEMA_HEADER.to_owned(),
+            value: Bytes::from_static(b"dev.ghost.Capture"),
+        }],
+        timestamp_ms: capture.started_at_us() / 1000,
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match log
+            .append(topics::CAPTURES, record.clone(), durability)
+            .await
+        {
+            Ok(ack) => {
+                metrics.captures_published.increment(1);
+                return Ok(ack);
+            }
+            Err(error) if error.is_retryable() && attempt < APPEND_ATTEMPTS => {
+                metrics.io_error(IoOp::CapturePublish);
+                tracing::warn!(%error, attempt, "capture append failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+            Err(error) => {
+                metrics.io_error(IoOp::CapturePublish);
+                metrics.captures_dropped.increment(1);
+                tracing::error!(%error, capture = capture.id(), "capture dropped: the log refused it");
+                return Err(error);
+            }
+        }
+    }
+}

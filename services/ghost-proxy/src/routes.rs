@@ -1,0 +1,164 @@
+//! Which service a request belongs to: by `Host`, by path prefix, else `default`.
+
+use crate::config::ServiceConfig;
+use ghost_model::ServiceName;
+use http::HeaderValue;
+use http::uri::{Authority, Scheme};
+use std::sync::Arc;
+
+/// A routable service with its upstream pre-parsed for the hot path.
+#[derive(Debug)]
+pub struct ServiceRoute {
+    pub name: ServiceName,
+    pub scheme: Scheme,
+    pub authority: Authority,
+    /// Upstream path prefix without a trailing `/` (often empty).
+    pub base_path: String,
+    /// `Host` header value sent upstream.
+    pub host_header: HeaderValue,
+    pub upstream: String,
+    host: Option<String>,
+    prefix: Option<String>,
+}
+
+/// Why a service's upstream is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("service `{service}`: upstream `{upstream}` must be an absolute http:// URL")]
+pub struct RouteError {
+    pub service: String,
+    pub upstream: String,
+}
+
+/// The routing table, in configuration order.
+#[derive(Debug, Default)]
+pub struct Routes {
+    services: Vec<Arc<ServiceRoute>>,
+    default: Option<Arc<ServiceRoute>>,
+}
+
+impl Routes {
+    pub fn new(configs: &[ServiceConfig]) -> Result<Self, RouteError> {
+        let mut routes = Routes::default();
+        for c in configs {
+            let err = || RouteError {
+                service: c.name.to_string(),
+                upstream: c.upstream.to_string(),
+            };
+            let scheme = c.upstream.scheme().cloned().ok_or_else(err)?;
+            if scheme != Scheme::HTTP {
+                return Err(err());
+            }
+            let authority = c.upstream.authority().cloned().ok_or_else(err)?;
+            let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| err())?;
+            let route = Arc::new(ServiceRoute {
+                name: c.name.clone(),
+                scheme,
+                authority,
+                base_path: c.upstream.path().trim_end_matches('/').to_owned(),
+                host_header,
+                upstream: c.upstream.to_string(),
+                host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
+                prefix: c
+                    .path_prefix
+                    .as_ref()
+                    .map(|p| p.trim_end_matches('/').to_owned()),
+            });
+            if c.name.as_str() == ServiceName::DEFAULT {
+                routes.default = Some(route.clone());
+            }
+            routes.services.push(route);
+        }
+        Ok(routes)
+    }
+
+    /// The service for a request's `Host` (port ignored) and path.
+    pub fn resolve(&self, host: Option<&str>, path: &str) -> Option<&Arc<ServiceRoute>> {
+        let host = host.map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name));
+        self.services
+            .iter()
+            .find(|s| {
+                let host_ok = match (&s.host, host) {
+                    (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                };
+                let prefix_ok = match &s.prefix {
+                    Some(p) => {
+                        path.starts_with(p.as_str())
+                            && matches!(
+                                path.as_bytes().get(p.len()),
+                                None | Some(b'/') | Some(b'?')
+                            )
+                    }
+                    None => true,
+                };
+                (s.host.is_some() || s.prefix.is_some()) && host_ok && prefix_ok
+            })
+            .or(self.default.as_ref())
+    }
+
+    pub fn get(&self, name: &ServiceName) -> Option<&Arc<ServiceRoute>> {
+        self.services.iter().find(|s| &s.name == name)
+    }
+
+    pub fn all(&self) -> &[Arc<ServiceRoute>] {
+        &self.services
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc(name: &str, up: &str, host: Option<&str>, prefix: Option<&str>) -> ServiceConfig {
+        ServiceConfig {
+            name: ServiceName::new(name).unwrap(),
+            upstream: up.parse().unwrap(),
+            host: host.map(str::to_owned),
+            path_prefix: prefix.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn routes_by_host_then_prefix_then_default() {
+        let r = Routes::new(&[
+            svc("stripe", "http://127.0.0.1:1", Some("api.stripe.com"), None),
+            svc("users", "http://127.0.0.1:2/base/", None, Some("/users")),
+            svc("default", "http://127.0.0.1:3", None, None),
+        ])
+        .unwrap();
+        assert_eq!(
+            r.resolve(Some("api.stripe.com:443"), "/v1")
+                .unwrap()
+                .name
+                .as_str(),
+            "stripe"
+        );
+        assert_eq!(
+            r.resolve(Some("localhost"), "/users/1")
+                .unwrap()
+                .name
+                .as_str(),
+            "users"
+        );
+        assert_eq!(
+            r.resolve(Some("localhost"), "/usersx")
+                .unwrap()
+                .name
+                .as_str(),
+            "default"
+        );
+        assert_eq!(
+            r.get(&ServiceName::new("users").unwrap())
+                .unwrap()
+                .base_path,
+            "/base"
+        );
+    }
+
+    #[test]
+    fn refuses_non_http_upstreams() {
+        assert!(Routes::new(&[svc("a", "/relative", None, None)]).is_err());
+        assert!(Routes::new(&[svc("a", "ftp://x", None, None)]).is_err());
+    }
+}

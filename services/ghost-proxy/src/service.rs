@@ -1,0 +1,363 @@
+//! The request path: route to a service, then LEARN / MOCK / PASSTHROUGH /
+//! TRANSITIONING. Nothing here blocks on the log in MOCK or (by default) LEARN.
+
+use crate::body::{ProxyBody, TeeBody};
+use crate::error::{json_error, json_response};
+use crate::library::{Match, MockResponse, recording::bodiless, recording::is_hop_by_hop};
+use crate::metrics::{IoOp, MatchType};
+use crate::routes::ServiceRoute;
+use crate::state::ProxyState;
+use bytes::Bytes;
+use ghost_model::fingerprint::{body_fingerprint, request_key};
+use ghost_model::{CaptureParts, HeaderPair, Mode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Response header naming the cascade stage that answered.
+pub const MOCK_HEADER: &str = "x-ghost-mock";
+
+type Resp = Response<ProxyBody>;
+
+fn err(status: StatusCode, code: &str, detail: impl Into<String>) -> Resp {
+    json_error(status, code, detail).map(ProxyBody::full)
+}
+
+/// Entry point for every proxied request.
+pub async fn handle(state: Arc<ProxyState>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    if req.method() == Method::GET && req.uri().path() == "/metrics" {
+        let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        return Ok(resp);
+    }
+    let started = Instant::now();
+    let (resp, m) = dispatch(&state, req, started).await;
+    state.metrics.request(m);
+    state
+        .metrics
+        .duration
+        .record(started.elapsed().as_secs_f64());
+    Ok(resp)
+}
+
+async fn dispatch(
+    state: &Arc<ProxyState>,
+    req: Request<Incoming>,
+    started: Instant,
+) -> (Resp, MatchType) {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().host());
+    let Some(route) = state.routes.resolve(host, req.uri().path()).cloned() else {
+        let detail = format!(
+            "no service routes host {:?} path {}; configure --upstream or a service",
+            host.unwrap_or(""),
+            req.uri().path()
+        );
+        return (
+            err(StatusCode::NOT_FOUND, "unknown_service", detail),
+            MatchType::Error,
+        );
+    };
+    let (mode, session) = {
+        let table = state.modes.load();
+        let s = table.effective(&route.name);
+        (s.mode, s.session.clone())
+    };
+    match mode {
+        Mode::Mock => mock(state, &route, req).await,
+        Mode::Learn => forward(state, &route, req, Some(session), started).await,
+        Mode::Passthrough => forward(state, &route, req, None, started).await,
+        Mode::Transitioning => {
+            let mut resp = err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "transitioning",
+                format!(
+                    "service `{}` is switching to MOCK; retry shortly",
+                    route.name
+                ),
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(state.config.retry_after_secs),
+            );
+            (resp, MatchType::Transitioning)
+        }
+    }
+}
+
+/// Reads a request body up to the cap; anything larger is a 413.
+async fn read_body(body: Incoming, headers: &HeaderMap, cap: usize) -> Result<Bytes, Resp> {
+    let too_large = || {
+        err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("request body exceeds the limit of {cap} bytes (--max-body-bytes)"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    if http_body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
+    match Limited::new(body, cap).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => Err(err(
+            StatusCode::BAD_REQUEST,
+            "bad_request_body",
+            format!("request body could not be read: {e}"),
+        )),
+    }
+}
+
+async fn mock(
+    state: &ProxyState,
+    route: &ServiceRoute,
+    req: Request<Incoming>,
+) -> (Resp, MatchType) {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, &parts.headers, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(resp) => return (resp, MatchType::Error),
+    };
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let fp = body_fingerprint(&body);
+    let service = route.name.as_str();
+    let method = parts.method.as_str();
+    let lib = state.library.load();
+    if let Some(entry) = lib.exact(&request_key(service, method, pq, fp)) {
+        let rec = entry.next();
+        return (
+            served(&rec.response, rec.response.body.clone(), "exact"),
+            MatchType::Exact,
+        );
+    }
+    match lib.fallback(service, method, pq, fp) {
+        Match::Exact(rec) => (
+            served(&rec.response, rec.response.body.clone(), "exact"),
+            MatchType::Exact,
+        ),
+        Match::SmartSwap { recording, body } => (
+            served(&recording.response, body, "smart-swap"),
+            MatchType::SmartSwap,
+        ),
+        Match::Miss(report) => {
+            let body = serde_json::json!({
+                "error": "ghost_miss",
+                "detail": format!(
+                    "no recording of {method} {pq} for service `{service}` matches; see candidates"
+                ),
+                "miss": report,
+            });
+            let mut resp = json_response(StatusCode::NOT_FOUND, &body).map(ProxyBody::full);
+            resp.headers_mut()
+                .insert(MOCK_HEADER, HeaderValue::from_static("miss"));
+            (resp, MatchType::Miss)
+        }
+    }
+}
+
+fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
+    let swapped = body.len() != r.body.len();
+    let mut resp = Response::new(ProxyBody::full(body));
+    *resp.status_mut() = r.status;
+    *resp.headers_mut() = r.headers.clone();
+    if swapped && !bodiless(r.status) {
+        let len = http_body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    }
+    resp.headers_mut()
+        .insert(MOCK_HEADER, HeaderValue::from_static(stage));
+    resp
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let listed: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for name in crate::library::recording::HOP_BY_HOP
+        .iter()
+        .map(|s| s.to_string())
+        .chain(listed)
+    {
+        headers.remove(name.as_str());
+    }
+}
+
+fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
+    headers
+        .iter()
+        .filter(|(n, _)| !is_hop_by_hop(n.as_str()))
+        .map(|(n, v)| HeaderPair {
+            name: n.as_str().to_owned(),
+            value: Bytes::copy_from_slice(v.as_bytes()),
+        })
+        .collect()
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Forwards to the upstream; records the exchange when `session` is set (LEARN).
+async fn forward(
+    state: &ProxyState,
+    route: &ServiceRoute,
+    req: Request<Incoming>,
+    session: Option<Arc<str>>,
+    started: Instant,
+) -> (Resp, MatchType) {
+    let kind = if session.is_some() {
+        MatchType::Learn
+    } else {
+        MatchType::Passthrough
+    };
+    let started_at_us = now_us();
+    let (parts, body) = req.into_parts();
+    let cap = state.config.max_body_bytes;
+    let body = match read_body(body, &parts.headers, cap).await {
+        Ok(b) => b,
+        Err(resp) => return (resp, MatchType::Error),
+    };
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri = Uri::builder()
+        .scheme(route.scheme.clone())
+        .authority(route.authority.clone())
+        .path_and_query(format!("{}{}", route.base_path, pq))
+        .build();
+    let Ok(uri) = uri else {
+        return (
+            err(
+                StatusCode::BAD_REQUEST,
+                "bad_uri",
+                format!("cannot forward `{pq}`"),
+            ),
+            MatchType::Error,
+        );
+    };
+    let mut out = Request::new(Full::new(body.clone()));
+    *out.method_mut() = parts.method.clone();
+    *out.uri_mut() = uri;
+    *out.version_mut() = Version::HTTP_11;
+    let mut headers = parts.headers.clone();
+    strip_hop_by_hop(&mut headers);
+    headers.insert(header::HOST, route.host_header.clone());
+    *out.headers_mut() = headers;
+
+    let resp = match state.client.request(out).await {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.io_error(IoOp::Upstream);
+            tracing::warn!(error = %e, service = %route.name, "upstream request failed");
+            let detail = format!(
+                "upstream {} for service `{}` failed: {e}",
+                route.upstream, route.name
+            );
+            return (
+                err(StatusCode::BAD_GATEWAY, "upstream_unavailable", detail),
+                MatchType::Error,
+            );
+        }
+    };
+    let (mut rparts, rbody) = resp.into_parts();
+    strip_hop_by_hop(&mut rparts.headers);
+    let Some(session) = session else {
+        return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
+    };
+
+    let capture = CaptureParts {
+        id: uuid::Uuid::now_v7().to_string(),
+        service: route.name.to_string(),
+        session_id: session.to_string(),
+        method: parts.method.as_str().to_owned(),
+        uri: pq.to_owned(),
+        request_headers: pairs(&parts.headers),
+        request_body: body,
+        status: rparts.status.as_u16(),
+        response_headers: pairs(&rparts.headers),
+        response_body: Bytes::new(),
+        started_at_us,
+        duration_us: 0,
+        upstream: route.upstream.clone(),
+        http_version: format!("{:?}", parts.version),
+        body_truncated: false,
+    };
+
+    if state.config.durable_captures {
+        return durable(state, rparts, rbody, capture, started, kind).await;
+    }
+    let no_body = parts.method == Method::HEAD
+        || bodiless(rparts.status)
+        || http_body::Body::is_end_stream(&rbody);
+    if no_body {
+        let mut capture = capture;
+        capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+        state.publisher.enqueue(capture);
+        return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
+    }
+    let tee = TeeBody::new(rbody, capture, cap, started, state.publisher.clone());
+    (
+        Response::from_parts(rparts, ProxyBody::Tee(Box::new(tee))),
+        kind,
+    )
+}
+
+/// LEARN with durable captures: the client gets the response only once its
+/// capture is synced to the log.
+async fn durable(
+    state: &ProxyState,
+    rparts: http::response::Parts,
+    rbody: Incoming,
+    mut capture: CaptureParts,
+    started: Instant,
+    kind: MatchType,
+) -> (Resp, MatchType) {
+    let cap = state.config.max_body_bytes;
+    let body = match Limited::new(rbody, cap).collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(e) => {
+            state.metrics.io_error(IoOp::Upstream);
+            let detail = format!("upstream response could not be recorded durably: {e}");
+            return (
+                err(StatusCode::BAD_GATEWAY, "upstream_body", detail),
+                MatchType::Error,
+            );
+        }
+    };
+    capture.response_body = body.clone();
+    capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
+    if let Err(e) = state.publisher.publish_durable(capture).await {
+        let detail = format!("the exchange was not acknowledged by the log: {e}");
+        return (
+            err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "capture_not_durable",
+                detail,
+            ),
+            MatchType::Error,
+        );
+    }
+    (Response::from_parts(rparts, ProxyBody::full(body)), kind)
+}

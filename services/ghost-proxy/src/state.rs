@@ -1,0 +1,236 @@
+//! Shared proxy state: the library and mode snapshots the request path reads, and
+//! the mode-change protocol (LEARN → TRANSITIONING → MOCK at the barrier).
+
+use crate::codec::{barrier, mode_from_record};
+use crate::config::ProxyConfig;
+use crate::library::{Library, LibraryBuilder};
+use crate::metrics::Metrics;
+use crate::modes::{ModeState, ModeTable};
+use crate::publisher::Publisher;
+use crate::routes::Routes;
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use ghost_log::SharedLog;
+use ghost_model::{Mode, ServiceName, topics};
+use ghost_schema::ModeChangeRecord;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub(crate) type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
+
+/// The library under construction and how far into the captures topic it got.
+#[derive(Debug, Default)]
+pub(crate) struct Materialized {
+    pub builder: LibraryBuilder,
+    /// Next offset to apply, per captures partition.
+    pub next: Vec<u64>,
+}
+
+/// Everything the request path and the control plane read.
+pub struct ProxyState {
+    pub(crate) config: ProxyConfig,
+    pub(crate) routes: Routes,
+    pub(crate) library: ArcSwap<Library>,
+    pub(crate) modes: ArcSwap<ModeTable>,
+    pub(crate) publisher: Publisher,
+    pub(crate) metrics: Metrics,
+    pub(crate) client: UpstreamClient,
+    pub(crate) log: SharedLog,
+    pub(crate) materialized: Mutex<Materialized>,
+    /// Per captures partition: next offset included in the served library.
+    pub(crate) applied: watch::Sender<Vec<u64>>,
+    /// Next offset of the modes topic that has been applied.
+    pub(crate) modes_applied: watch::Sender<u64>,
+    pub(crate) ready: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for ProxyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyState").finish_non_exhaustive()
+    }
+}
+
+impl ProxyState {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Materialized> {
+        self.materialized.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The library as served right now.
+    pub fn library(&self) -> Arc<Library> {
+        self.library.load_full()
+    }
+
+    /// The mode table as applied right now.
+    pub fn modes(&self) -> Arc<ModeTable> {
+        self.modes.load_full()
+    }
+
+    /// The routes (services) this proxy knows.
+    pub fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// Publishes a new library snapshot if anything changed, and advances the
+    /// applied offsets to what it contains.
+    pub(crate) fn publish_snapshot(&self) {
+        let (lib, next) = {
+            let mut m = self.lock();
+            let lib = m.builder.is_dirty().then(|| m.builder.snapshot());
+            (lib, m.next.clone())
+        };
+        if let Some(lib) = lib {
+            self.metrics.library_size.set(lib.len() as f64);
+            self.library.store(Arc::new(lib));
+        }
+        self.applied.send_if_modified(|cur| {
+            let changed = *cur != next;
+            *cur = next;
+            changed
+        });
+    }
+
+    /// Waits until the modes topic has been applied past `offset` and the scope
+    /// is no longer TRANSITIONING (or `timeout` passes). Returns the scope's state.
+    pub async fn wait_mode_applied(
+        &self,
+        offset: u64,
+        service: Option<&ServiceName>,
+        timeout: Duration,
+    ) -> Option<ModeState> {
+        let mut rx = self.modes_applied.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if *rx.borrow_and_update() > offset {
+                let table = self.modes.load();
+                let state = table.scope(service).cloned();
+                if state
+                    .as_ref()
+                    .is_some_and(|s| s.mode != Mode::Transitioning)
+                {
+                    return state;
+                }
+            }
+            // Re-check on every mode change and at least every 20 ms (the transition
+            // completes without a new modes-topic record).
+            let _ = tokio::time::timeout_at(
+                deadline.min(tokio::time::Instant::now() + Duration::from_millis(20)),
+                rx.changed(),
+            )
+            .await;
+            if tokio::time::Instant::now() >= deadline {
+                return self.modes.load().scope(service).cloned();
+            }
+        }
+    }
+
+    /// Applies one record of the modes topic. At start-up (`replaying`) the library
+    /// is already complete, so MOCK applies at once; afterwards LEARN → MOCK passes
+    /// through TRANSITIONING until the library holds everything recorded before it.
+    pub(crate) fn apply_mode(
+        self: &Arc<Self>,
+        offset: u64,
+        record: ModeChangeRecord,
+        replaying: bool,
+    ) {
+        let scope = match record.service.as_deref().map(ServiceName::new).transpose() {
+            Ok(s) => s,
+            Err(error) => {
+                tracing::warn!(%error, offset, "mode record for an invalid service ignored");
+                return;
+            }
+        };
+        let mode = mode_from_record(record.mode);
+        let table = self.modes.load();
+        let current = table
+            .scope(scope.as_ref())
+            .cloned()
+            .unwrap_or_else(|| table.global.clone());
+        // A new LEARN window starts whenever LEARN is entered from another mode; its
+        // id is the mode record's, so a replay of the log derives the same sessions.
+        let session = if mode == Mode::Learn && current.target != Mode::Learn {
+            Arc::from(record.id.as_str())
+        } else {
+            current.session.clone()
+        };
+        let transition = mode == Mode::Mock && !replaying;
+        let state = ModeState {
+            mode: if transition {
+                Mode::Transitioning
+            } else {
+                mode
+            },
+            target: mode,
+            session,
+            offset: Some(offset),
+        };
+        self.modes
+            .store(Arc::new(table.with_scope(scope.as_ref(), state)));
+        if transition {
+            let this = self.clone();
+            let barrier = barrier(&record);
+            tokio::spawn(async move { this.finish_transition(scope, offset, barrier).await });
+        }
+    }
+
+    async fn finish_transition(
+        self: Arc<Self>,
+        scope: Option<ServiceName>,
+        offset: u64,
+        barrier: Vec<(u32, u64)>,
+    ) {
+        // Everything this proxy recorded before the switch must be in the log...
+        self.publisher.flush().await;
+        let mut target = barrier;
+        let partitions = self.lock().next.len() as u32;
+        for p in 0..partitions {
+            match self.log.end_offset(topics::CAPTURES, p).await {
+                Ok(end) => target.push((p, end)),
+                Err(error) => {
+                    tracing::warn!(%error, partition = p, "end offset unavailable for the mode barrier")
+                }
+            }
+        }
+        // ...and in the library, before MOCK serves anything.
+        let mut applied = self.applied.subscribe();
+        loop {
+            self.publish_snapshot();
+            let reached = {
+                let cur = applied.borrow_and_update();
+                target
+                    .iter()
+                    .all(|(p, off)| cur.get(*p as usize).is_some_and(|a| a >= off))
+            };
+            if reached {
+                break;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), applied.changed()).await;
+        }
+        let table = self.modes.load();
+        let Some(cur) = table.scope(scope.as_ref()) else {
+            return;
+        };
+        if cur.offset != Some(offset) {
+            return; // a newer mode change superseded this one
+        }
+        self.library.load().reset_cursors();
+        let done = ModeState {
+            mode: Mode::Mock,
+            ..cur.clone()
+        };
+        self.modes
+            .store(Arc::new(table.with_scope(scope.as_ref(), done)));
+        tracing::info!(
+            service = scope.as_ref().map(ServiceName::as_str),
+            "MOCK active"
+        );
+        self.modes_applied.send_modify(|_| {});
+    }
+}

@@ -1,0 +1,105 @@
+//! Command-line interface. Precedence: flags > `GHOST_*` environment > ghost.toml
+//! > defaults.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// ghost: record real API traffic, then replay it with no network.
+///
+/// Quick start:
+///   ghost up --upstream http://127.0.0.1:3000     # proxy on :8080, control on :8000
+///   curl http://127.0.0.1:8080/users/42           # LEARN: forwarded and recorded
+///   ghost mode set mock                           # MOCK: served from the library
+///   curl http://127.0.0.1:8080/users/42           # same response, upstream not needed
+#[derive(Debug, Parser)]
+#[command(name = "ghost", version, about, long_about, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything in one process: proxy, control plane, embedded log under --data.
+    Up(UpArgs),
+    /// Show or change the mode (LEARN, MOCK, PASSTHROUGH) of ghost or one service.
+    #[command(subcommand)]
+    Mode(ModeCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Directory for all state (log, keys). Default ./data.
+    #[arg(long, env = "GHOST_DATA")]
+    pub data: Option<PathBuf>,
+    /// Upstream base URL for the `default` service (requests no other service routes).
+    #[arg(long, env = "GHOST_UPSTREAM")]
+    pub upstream: Option<String>,
+    /// Proxy listen address (port 0 picks a free port). Default 127.0.0.1:8080.
+    #[arg(long, env = "GHOST_PROXY_ADDR")]
+    pub proxy_addr: Option<SocketAddr>,
+    /// Control plane listen address. Default 127.0.0.1:8000.
+    #[arg(long, env = "GHOST_CONTROL_ADDR")]
+    pub control_addr: Option<SocketAddr>,
+    /// Config file. Default ./ghost.toml when it exists.
+    #[arg(long, env = "GHOST_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Largest request (and recorded response) body in bytes. Default 16 MiB.
+    #[arg(long, env = "GHOST_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Make each LEARN response wait until its capture is synced to disk.
+    #[arg(long, env = "GHOST_DURABLE_CAPTURES")]
+    pub durable_captures: Option<bool>,
+    /// When the embedded log fsyncs: always (every append), interval (every 200 ms), never.
+    #[arg(long, env = "GHOST_FSYNC", value_enum)]
+    pub fsync: Option<Fsync>,
+    /// Extra header names to redact, comma-separated (added to the built-in 16).
+    #[arg(long, env = "REDACT_HEADERS")]
+    pub redact_headers: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Fsync {
+    Always,
+    Interval,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlTarget {
+    /// Control plane URL.
+    #[arg(
+        long,
+        env = "GHOST_CONTROL_URL",
+        default_value = "http://127.0.0.1:8000"
+    )]
+    pub control_url: String,
+    /// API key (printed by the first `ghost up`, or GHOST_API_KEY at first boot).
+    #[arg(long, env = "GHOST_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Act on one service instead of the global mode.
+    #[arg(long)]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModeCommand {
+    /// Print the current mode.
+    Get(ControlTarget),
+    /// Change the mode; waits until the proxy has applied it.
+    Set {
+        /// learn, mock or passthrough.
+        mode: String,
+        #[command(flatten)]
+        target: ControlTarget,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up(args) => crate::up::run(args).await,
+        Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
+    }
+}

@@ -1,0 +1,58 @@
+//! `ghost.toml`: the lowest-precedence source of settings above the defaults.
+
+use crate::cli::Fsync;
+use anyhow::Context;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// One `[[services]]` table.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    /// Service name (letters, digits, `.`, `_`, `-`).
+    pub name: String,
+    /// Upstream base URL.
+    pub upstream: String,
+    /// Route requests with this Host header here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Route requests whose path starts with this here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+}
+
+/// The file's settings; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data: Option<PathBuf>,
+    pub upstream: Option<String>,
+    pub proxy_addr: Option<SocketAddr>,
+    pub control_addr: Option<SocketAddr>,
+    pub max_body_bytes: Option<usize>,
+    pub durable_captures: Option<bool>,
+    pub fsync: Option<Fsync>,
+    #[serde(default)]
+    pub redact_headers: Vec<String>,
+    #[serde(default)]
+    pub services: Vec<ServiceEntry>,
+}
+
+impl FileConfig {
+    /// Reads `path`, or `./ghost.toml` if it exists, else the empty config.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("ghost.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Self::default());
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}

@@ -1,0 +1,31 @@
+//! The `ghost` binary: a CLI that composes the proxy, control plane and log.
+
+mod cli;
+mod client;
+mod file_config;
+mod mode_cmd;
+mod up;
+mod view;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ghost: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ghost: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! `ghost up`: proxy + control plane + embedded log in one process.
+
+use crate::cli::{Fsync, UpArgs};
+use crate::file_config::{FileConfig, ServiceEntry};
+use crate::view::ProxyView;
+use anyhow::{Context, bail};
+use ghost_control::{BootstrapOutcome, ControlConfig};
+use ghost_log::SharedLog;
+use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog, FsyncPolicy};
+use ghost_model::{Redactor, ServiceName};
+use ghost_proxy::{ProxyConfig, ServiceConfig};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+const SERVICES_FILE: &str = "services.json";
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GHOST_LOG_LEVEL")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Services from flags/config; when none are given, the ones the last run saved.
+fn services(args: &UpArgs, file: &FileConfig, data: &Path) -> anyhow::Result<Vec<ServiceEntry>> {
+    let mut entries = file.services.clone();
+    if let Some(up) = args.upstream.clone().or_else(|| file.upstream.clone()) {
+        entries.retain(|s| s.name != ServiceName::DEFAULT);
+        entries.push(ServiceEntry {
+            name: ServiceName::DEFAULT.to_owned(),
+            upstream: up,
+            host: None,
+            path_prefix: None,
+        });
+    }
+    let saved = data.join(SERVICES_FILE);
+    if entries.is_empty() {
+        return match std::fs::read(&saved) {
+            Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{} is corrupt; delete it or pass --upstream",
+                    saved.display()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", saved.display())),
+        };
+    }
+    let tmp = saved.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&entries)?)
+        .and_then(|()| std::fs::rename(&tmp, &saved))
+        .with_context(|| format!("cannot save {}", saved.display()))?;
+    Ok(entries)
+}
+
+fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig>> {
+    entries
+        .iter()
+        .map(|e| {
+            let name = ServiceName::new(&e.name)?;
+            let upstream: http::Uri = e.upstream.parse().with_context(|| {
+                format!(
+                    "service `{}`: invalid upstream URL `{}`",
+                    e.name, e.upstream
+                )
+            })?;
+            if upstream.scheme_str() != Some("http") || upstream.authority().is_none() {
+                bail!(
+                    "service `{}`: upstream `{}` must be an absolute http:// URL",
+                    e.name,
+                    e.upstream
+                );
+            }
+            Ok(ServiceConfig {
+                name,
+                upstream,
+                host: e.host.clone(),
+                path_prefix: e.path_prefix.clone(),
+            })
+        })
+        .collect()
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let file = FileConfig::load(args.config.as_deref())?;
+    let data = args
+        .data
+        .clone()
+        .or(file.data.clone())
+        .unwrap_or_else(|| "data".into());
+    std::fs::create_dir_all(&data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let entries = services(&args, &file, &data)?;
+    let services = service_configs(&entries)?;
+    if services.is_empty() {
+        tracing::warn!(
+            "no services configured: pass --upstream URL (requests will get 404 unknown_service)"
+        );
+    }
+
+    let mut extra: Vec<String> = file.redact_headers.clone();
+    if let Some(list) = &args.redact_headers {
+        extra.extend(list.split(',').map(str::to_owned));
+    }
+    let redactor = Redactor::with_extra(extra)?;
+
+    let mut log_config = EmbeddedConfig::new(data.join("log"));
+    log_config.fsync = match args.fsync.or(file.fsync).unwrap_or(Fsync::Interval) {
+        Fsync::Always => FsyncPolicy::Always,
+        Fsync::Interval => FsyncPolicy::Interval(Duration::from_millis(200)),
+        Fsync::Never => FsyncPolicy::Never,
+    };
+    let embedded = EmbeddedLog::open(log_config)
+        .await
+        .context("cannot open the embedded log")?;
+    let log: SharedLog = embedded.clone();
+
+    let proxy_addr = args
+        .proxy_addr
+        .or(file.proxy_addr)
+        .unwrap_or(([127, 0, 0, 1], 8080).into());
+    let mut proxy_config = ProxyConfig::new(proxy_addr);
+    proxy_config.services = services;
+    proxy_config.redactor = redactor;
+    if let Some(n) = args.max_body_bytes.or(file.max_body_bytes) {
+        proxy_config.max_body_bytes = n;
+    }
+    proxy_config.durable_captures = args
+        .durable_captures
+        .or(file.durable_captures)
+        .unwrap_or(false);
+    let proxy = ghost_proxy::start(proxy_config, log.clone())
+        .await
+        .context("cannot start the proxy")?;
+
+    let control_addr = args
+        .control_addr
+        .or(file.control_addr)
+        .unwrap_or(([127, 0, 0, 1], 8000).into());
+    let mut control_config = ControlConfig::new(control_addr, data.join("control"));
+    control_config.bootstrap_key = std::env::var("GHOST_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    let view = Arc::new(ProxyView::new(proxy.state.clone()));
+    let control = ghost_control::start(control_config, log.clone(), view)
+        .await
+        .context("cannot start the control plane")?;
+
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
+        writeln!(
+            out,
+            "ghost control listening on http://{}",
+            control.local_addr
+        )?;
+        writeln!(out, "ghost data in {}", data.display())?;
+        if let BootstrapOutcome::Generated(key) = &control.bootstrap {
+            writeln!(out, "ghost admin API key (shown once, store it): {key}")?;
+        }
+        out.flush()?;
+    }
+    tracing::info!(
+        proxy = %proxy.local_addr,
+        control = %control.local_addr,
+        recordings = proxy.state.library().len(),
+        "ghost is up"
+    );
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: draining connections");
+    control.shutdown(SHUTDOWN_DEADLINE).await;
+    proxy.shutdown(SHUTDOWN_DEADLINE).await;
+    embedded.flush().await.context("final log flush failed")?;
+    tracing::info!("ghost stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,108 @@
+//! The control plane's view of an in-process proxy.
+
+use async_trait::async_trait;
+use ghost_control::{MockInfo, ModeInfo, ServiceInfo, StateView};
+use ghost_model::ServiceName;
+use ghost_proxy::ProxyState;
+use ghost_proxy::modes::ModeState;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct ProxyView {
+    state: Arc<ProxyState>,
+}
+
+impl ProxyView {
+    pub fn new(state: Arc<ProxyState>) -> Self {
+        Self { state }
+    }
+}
+
+fn info(service: Option<&ServiceName>, s: &ModeState, inherited: bool) -> ModeInfo {
+    ModeInfo {
+        service: service.map(|s| s.to_string()),
+        mode: s.mode,
+        target: s.target,
+        inherited,
+    }
+}
+
+#[async_trait]
+impl StateView for ProxyView {
+    fn services(&self) -> Vec<ServiceInfo> {
+        let modes = self.state.modes();
+        self.state
+            .routes()
+            .all()
+            .iter()
+            .map(|r| ServiceInfo {
+                name: r.name.to_string(),
+                upstream: r.upstream.clone(),
+                mode: modes.effective(&r.name).mode.to_string(),
+            })
+            .collect()
+    }
+
+    fn has_service(&self, name: &ServiceName) -> bool {
+        self.state.routes().get(name).is_some()
+    }
+
+    fn mode(&self, service: Option<&ServiceName>) -> ModeInfo {
+        let modes = self.state.modes();
+        match service {
+            None => info(None, &modes.global, false),
+            Some(s) => match modes.scope(Some(s)) {
+                Some(own) => info(Some(s), own, false),
+                None => info(Some(s), &modes.global, true),
+            },
+        }
+    }
+
+    fn mocks(
+        &self,
+        service: Option<&ServiceName>,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<MockInfo>) {
+        let lib = self.state.library();
+        let matching = lib
+            .recordings()
+            .iter()
+            .filter(|r| service.is_none_or(|s| *r.service == *s.as_str()));
+        let total = matching.clone().count();
+        let items = matching
+            .skip(offset)
+            .take(limit)
+            .map(|r| MockInfo {
+                id: r.capture_id.to_string(),
+                service: r.service.to_string(),
+                method: r.method.to_string(),
+                uri: r.uri.to_string(),
+                status: r.response.status.as_u16(),
+                recorded_at_us: r.recorded_at_us,
+                session_id: r.session_id.to_string(),
+                body_bytes: r.response.body.len(),
+            })
+            .collect();
+        (total, items)
+    }
+
+    fn ready(&self) -> bool {
+        self.state.is_ready()
+    }
+
+    async fn wait_mode_applied(
+        &self,
+        offset: u64,
+        service: Option<&ServiceName>,
+        timeout: Duration,
+    ) -> ModeInfo {
+        let _ = self.state.wait_mode_applied(offset, service, timeout).await;
+        let mut now = self.mode(service);
+        // A service without an override reports the global state it follows.
+        if now.inherited {
+            now.service = service.map(|s| s.to_string());
+        }
+        now
+    }
+}
