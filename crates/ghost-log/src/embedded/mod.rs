@@ -39,6 +39,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use topics::{Opened, check_same, create_topic_files, load_topics, validate_name};
 
 /// The embedded, file-backed [`Log`]. Open it once per data directory.
+///
+/// Dropping the last handle stops the partition writers after a final fsync (skipped
+/// under [`FsyncPolicy::Never`]); call [`EmbeddedLog::flush`] first to see fsync
+/// errors. An append whose future is dropped after it was queued may still be
+/// written. Compaction runs only when [`Log::compact`] is called.
 #[derive(Debug)]
 pub struct EmbeddedLog {
     config: EmbeddedConfig,

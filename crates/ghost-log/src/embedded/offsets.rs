@@ -56,7 +56,13 @@ impl GroupOffsets {
     }
 
     pub(crate) async fn committed(&self, group: &str, topic: &str, partition: u32) -> Option<u64> {
-        let state = self.group(group);
+        // Looked up without inserting, so queries for unknown groups leave no trace.
+        let state = self
+            .groups
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(group)
+            .cloned()?;
         let state = state.lock().await;
         state
             .topics

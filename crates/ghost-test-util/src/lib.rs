@@ -1,0 +1,43 @@
+//! Test helpers shared by ghost's integration tests: a real HTTP upstream on port
+//! 0 with a mixed set of responses, a small client, and a harness that runs the
+//! `ghost` binary as a real process. Test-only code: panics on setup failure.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail loudly"
+)]
+
+mod client;
+mod process;
+mod upstream;
+
+pub use client::{TestResponse, send};
+pub use process::{Ghost, TEST_API_KEY};
+pub use upstream::Upstream;
+
+/// The floor headers with a canary value each, for redaction tests.
+pub fn canary_headers(canary: &str) -> Vec<(String, String)> {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-auth-token",
+        "x-session-id",
+        "x-access-token",
+        "x-user-token",
+        "x-csrf-token",
+        "x-amz-security-token",
+        "x-amz-session-token",
+        "x-goog-api-key",
+        "grpc-metadata-authorization",
+        "api-key",
+        "token",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), format!("{canary}-{n}")))
+    .collect()
+}
