@@ -24,11 +24,12 @@ pub fn body_fingerprint(body: &[u8]) -> u128 {
         return 0;
     }
     if looks_like_json(body) {
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-            // serde_json's map is a BTreeMap: serializing it sorts keys.
-            if let Ok(canonical) = serde_json::to_vec(&value) {
-                return xxh3_128(&canonical) | 1;
-            }
+        // serde_json's map is a BTreeMap: serializing a parsed value sorts keys.
+        let canonical = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| serde_json::to_vec(&v).ok());
+        if let Some(canonical) = canonical {
+            return xxh3_128(&canonical) | 1;
         }
     }
     xxh3_128(body) | 1
@@ -130,8 +131,11 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// One decoded query pair.
+pub type QueryPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// Query pairs decoded (`+` is a space, `%XX` its byte) and sorted.
-pub fn normalized_query_pairs(query: &str) -> Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> {
+pub fn normalized_query_pairs(query: &str) -> Vec<QueryPair<'_>> {
     let mut pairs: Vec<_> = query
         .split('&')
         .filter(|p| !p.is_empty())

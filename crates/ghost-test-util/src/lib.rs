@@ -15,7 +15,7 @@ mod upstream;
 
 pub use client::{TestResponse, send};
 pub use process::{Ghost, TEST_API_KEY};
-pub use upstream::Upstream;
+pub use upstream::{Upstream, large_body as upstream_large_body};
 
 /// The floor headers with a canary value each, for redaction tests.
 pub fn canary_headers(canary: &str) -> Vec<(String, String)> {

@@ -47,10 +47,8 @@ fn apply_captures(state: &ProxyState, partition: u32, records: &[StoredRecord]) 
             tracing::debug!(?reason, capture = c.id(), "capture not servable");
         }
     }
-    if let Some(last) = records.last() {
-        if let Some(next) = m.next.get_mut(partition as usize) {
-            *next = last.offset + 1;
-        }
+    if let (Some(last), Some(next)) = (records.last(), m.next.get_mut(partition as usize)) {
+        *next = last.offset + 1;
     }
 }
 

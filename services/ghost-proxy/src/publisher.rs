@@ -21,7 +21,7 @@ const APPEND_ATTEMPTS: u32 = 3;
 
 enum Job {
     Capture {
-        capture: Capture,
+        capture: Box<Capture>,
         ack: Option<oneshot::Sender<Result<Ack, LogError>>>,
     },
     Flush(oneshot::Sender<()>),
@@ -76,7 +76,10 @@ impl Publisher {
         let capture = self.redactor.capture(parts);
         if self
             .tx
-            .try_send(Job::Capture { capture, ack: None })
+            .try_send(Job::Capture {
+                capture: Box::new(capture),
+                ack: None,
+            })
             .is_err()
         {
             self.metrics.captures_dropped.increment(1);
@@ -90,7 +93,7 @@ impl Publisher {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Capture {
-                capture,
+                capture: Box::new(capture),
                 ack: Some(tx),
             })
             .await

@@ -1,6 +1,8 @@
 //! LEARN → MOCK end to end through the real `ghost` binary and a real upstream:
 //! every recorded response comes back identical with the upstream gone.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+
 use ghost_test_util::{Ghost, TEST_API_KEY, TestResponse, Upstream, send};
 use http::{Method, StatusCode};
 use std::path::Path;

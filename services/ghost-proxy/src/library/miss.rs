@@ -59,7 +59,7 @@ pub(super) fn explain(
             + shared;
         scored.push((score, r));
     }
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     let candidates = scored
         .into_iter()
         .take(MAX_CANDIDATES)
