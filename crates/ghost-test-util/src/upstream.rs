@@ -146,6 +146,11 @@ async fn route(req: Request<Incoming>, counter: &AtomicUsize, canary: &str) -> R
             Bytes::from_static(b"third chunk"),
         ]))),
         (Method::DELETE, ["items", _]) => b.status(StatusCode::NO_CONTENT).body(full(Bytes::new())),
+        (Method::GET, ["etag"]) => b
+            .status(StatusCode::NOT_MODIFIED)
+            .header("etag", "\"v1\"")
+            .header("cache-control", "max-age=60")
+            .body(full(Bytes::new())),
         (Method::GET, ["redirect"]) => b
             .status(StatusCode::FOUND)
             .header("location", "/users/1")

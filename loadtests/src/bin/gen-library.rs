@@ -45,9 +45,7 @@ fn parse_args() -> anyhow::Result<Args> {
         let Some(name) = flag.strip_prefix("--") else {
             bail!("unexpected argument `{flag}` (flags are --name value)");
         };
-        let value = it
-            .next()
-            .ok_or_else(|| anyhow!("--{name} needs a value"))?;
+        let value = it.next().ok_or_else(|| anyhow!("--{name} needs a value"))?;
         map.insert(name.to_owned(), value);
     }
     let mut take = |k: &str| map.remove(k);
@@ -57,7 +55,9 @@ fn parse_args() -> anyhow::Result<Args> {
                 .with_context(|| format!("--{k} must be a number, got `{v}`"))
         })
     };
-    let data: PathBuf = take("data").ok_or_else(|| anyhow!("--data DIR is required"))?.into();
+    let data: PathBuf = take("data")
+        .ok_or_else(|| anyhow!("--data DIR is required"))?
+        .into();
     let args = Args {
         ghost: take("ghost")
             .ok_or_else(|| anyhow!("--ghost BIN is required"))?
@@ -169,7 +169,10 @@ async fn settled_total(
     }
 }
 
-async fn recorded_uris(client: &HttpClient, control: SocketAddr) -> anyhow::Result<HashSet<String>> {
+async fn recorded_uris(
+    client: &HttpClient,
+    control: SocketAddr,
+) -> anyhow::Result<HashSet<String>> {
     let mut uris = HashSet::new();
     for page in 1.. {
         let v = control_json(
@@ -245,7 +248,11 @@ async fn main() -> anyhow::Result<()> {
     put("n", args.n.to_string());
 
     // 1. Record N distinct requests in LEARN.
-    println!("gen-library: recording {} requests into {}", args.n, args.data.display());
+    println!(
+        "gen-library: recording {} requests into {}",
+        args.n,
+        args.data.display()
+    );
     let ghost = Ghost::start(&args.ghost, &args.data, &args.upstream, &args.log).await?;
     let before = library_total(&client, ghost.control).await?;
     if before != 0 {
@@ -256,7 +263,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let all: Vec<String> = (1..=args.n).map(|i| format!("/users/{i}")).collect();
     let started = Instant::now();
-    let (ok, _) = drive(&client, ghost.proxy, Arc::new(all.clone()), args.concurrency).await?;
+    let (ok, _) = drive(
+        &client,
+        ghost.proxy,
+        Arc::new(all.clone()),
+        args.concurrency,
+    )
+    .await?;
     let learn = started.elapsed();
     if ok != args.n {
         bail!("only {ok} of {} LEARN requests answered 2xx", args.n);

@@ -2,7 +2,12 @@
 //! captures; after a restart every acknowledged capture is there and no record
 //! is corrupt.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
 
 use ghost_test_util::{Ghost, TEST_API_KEY, Upstream, send};
 use http::{Method, StatusCode};
@@ -47,26 +52,59 @@ async fn acknowledged_captures_survive_kill_9() {
             acked_total.extend(w.await.unwrap());
         }
     }
-    assert!(acked_total.len() > 100, "load was applied: {} acked", acked_total.len());
-    eprintln!("crash test: {} captures acknowledged across 3 kills", acked_total.len());
+    assert!(
+        acked_total.len() > 100,
+        "load was applied: {} acked",
+        acked_total.len()
+    );
+    eprintln!(
+        "crash test: {} captures acknowledged across 3 kills",
+        acked_total.len()
+    );
 
     let g = Ghost::start(Path::new(BIN), dir.path(), &[]).await;
-    let metrics = send(Method::GET, &g.proxy_url("/metrics"), &[], "", false).await.unwrap();
+    let metrics = send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&metrics.body).to_string();
     assert!(
-        !text.lines().any(|l| l.starts_with("ghost_io_errors_total{operation=\"decode\"}")),
+        !text
+            .lines()
+            .any(|l| l.starts_with("ghost_io_errors_total{operation=\"decode\"}")),
         "a record failed to decode after recovery:\n{text}"
     );
-    let mocks = send(Method::GET, &g.control_url("/v1/mocks?per_page=1"), &[("x-api-key", TEST_API_KEY)], "", false)
-        .await
-        .unwrap()
-        .json();
+    let mocks = send(
+        Method::GET,
+        &g.control_url("/v1/mocks?per_page=1"),
+        &[("x-api-key", TEST_API_KEY)],
+        "",
+        false,
+    )
+    .await
+    .unwrap()
+    .json();
     let total = mocks["total"].as_u64().unwrap() as usize;
-    assert!(total >= acked_total.len(), "{total} recordings < {} acknowledged", acked_total.len());
+    assert!(
+        total >= acked_total.len(),
+        "{total} recordings < {} acknowledged",
+        acked_total.len()
+    );
     g.set_mode("MOCK", None).await;
     for id in &acked_total {
-        let r = send(Method::GET, &g.proxy_url(&format!("/users/{id}")), &[], "", false).await.unwrap();
-        assert_eq!(r.header("x-ghost-mock"), Some("exact"), "acknowledged capture /users/{id} lost");
+        let r = send(
+            Method::GET,
+            &g.proxy_url(&format!("/users/{id}")),
+            &[],
+            "",
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.header("x-ghost-mock"),
+            Some("exact"),
+            "acknowledged capture /users/{id} lost"
+        );
     }
     g.stop().await;
 }

@@ -1,7 +1,12 @@
 //! LEARN → MOCK end to end through the real `ghost` binary and a real upstream:
 //! every recorded response comes back identical with the upstream gone.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
 
 use ghost_test_util::{Ghost, TEST_API_KEY, TestResponse, Upstream, send};
 use http::{Method, StatusCode};
@@ -19,6 +24,7 @@ fn mixed() -> Vec<(Method, &'static str, &'static str)> {
         (Method::DELETE, "/items/7", ""),
         (Method::HEAD, "/users/42", ""),
         (Method::GET, "/redirect", ""),
+        (Method::GET, "/etag", ""),
         (Method::GET, "/missing", ""),
         (Method::GET, "/boom", ""),
         (Method::GET, "/large", ""),
@@ -111,7 +117,7 @@ async fn learn_then_mock_replays_the_mixed_set_identically() {
     )
     .await;
     assert_eq!(r.header("x-ghost-mock"), Some("exact"));
-    assert_eq!(r.body, live[10].body);
+    assert_eq!(r.body, live[11].body);
     assert_eq!(up.hits(), hits, "MOCK must not touch the upstream");
     g.stop().await;
 }

@@ -290,6 +290,12 @@ pub(crate) async fn run(mut writer: Writer, mut rx: mpsc::Receiver<Request>, loc
         });
         writer = match job.await {
             Ok(writer) => writer,
+            // Cancelled only when the runtime itself is shutting down; whatever
+            // was acknowledged is already written, and `flush` synced it.
+            Err(e) if e.is_cancelled() => {
+                tracing::debug!("partition writer stopped by runtime shutdown");
+                break;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "partition writer task failed");
                 break;

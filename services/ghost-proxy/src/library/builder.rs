@@ -1,7 +1,7 @@
 //! Folds captures, in log order, into the library and produces snapshots.
 
 use super::recording::{MockResponse, Recording};
-use super::{ExactEntry, Library, TemplateKey};
+use super::{ExactEntry, ExactMap, Library, TemplateKey};
 use ghost_model::Capture;
 use ghost_model::fingerprint::{
     RequestKey, body_fingerprint, normalized_uri, request_key, split_query,
@@ -27,7 +27,7 @@ pub enum Skipped {
 /// The mutable side of the library, owned by the materializer.
 #[derive(Debug, Default)]
 pub struct LibraryBuilder {
-    exact: HashMap<RequestKey, Arc<ExactEntry>>,
+    exact: ExactMap,
     templates: HashMap<TemplateKey, Vec<RequestKey>>,
     ordered: Vec<Arc<Recording>>,
     /// Interned service and method names: thousands of recordings share a few.

@@ -62,6 +62,34 @@ impl ExactEntry {
     }
 }
 
+/// Hashes a [`RequestKey`] by taking its low 64 bits: the key already is a
+/// uniform 128-bit hash, so hashing it again (SipHash) would only cost time on
+/// every MOCK request.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for non-u128 input; fold it in so the hasher stays correct.
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(buf);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+pub(crate) type ExactMap =
+    HashMap<RequestKey, Arc<ExactEntry>, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// Key of the smart-swap index: same service, method and path template.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TemplateKey {
@@ -87,7 +115,7 @@ pub enum Match {
 /// An immutable snapshot of the library.
 #[derive(Debug, Default, Clone)]
 pub struct Library {
-    exact: HashMap<RequestKey, Arc<ExactEntry>>,
+    exact: ExactMap,
     templates: HashMap<TemplateKey, Vec<RequestKey>>,
     /// Every servable recording in log order, for listings and miss reports.
     ordered: Arc<[Arc<Recording>]>,

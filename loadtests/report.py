@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Parses wrk output and renders ghost's benchmark report (used by loadtests/run.sh).
+
+  report.py record --runs FILE --scenario NAME --conns N --wrk FILE [--key value ...]
+      parse one wrk --latency output and append it (plus the extra fields) as a
+      JSON line to FILE
+  report.py render --dir RUN_DIR --out FILE [--docs FILE]
+      read RUN_DIR/runs.jsonl, RUN_DIR/meta.json, RUN_DIR/library.txt and write the
+      markdown report (and, with --docs, the same report as docs/benchmarks.md)
+
+Only the standard library is used.
+"""
+
+import json
+import re
+import sys
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+# Scenario name -> (title, what it measures, baseline scenario).
+SCENARIOS = {
+    "bare": ("bare-server direct (baseline)", "`GET /users/42` straight to bare-server", None),
+    "mock-exact": ("ghost MOCK, exact hits", "`GET /users/42` (recorded) through ghost in MOCK", "bare"),
+    "mock-swap": ("ghost MOCK, smart-swap hits", "`GET /users/99` through ghost in MOCK; only `/users/42` is recorded", "bare"),
+    "learn": ("ghost LEARN (forward + record)", "`GET /users/42` through ghost in LEARN to bare-server, every request recorded", "bare"),
+    "bare-random": ("bare-server direct, random ids (baseline)", "`GET /users/{random 1..N}` straight to bare-server (wrk Lua script)", None),
+    "mock-100k": ("ghost MOCK, exact hits on the 100k library", "`GET /users/{random 1..N}` through ghost in MOCK with N recordings", "bare-random"),
+    "bare-end": ("bare-server direct, again at the end (drift check)", "same as the baseline, measured last", None),
+}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m|h)", text.strip())
+    if not m:
+        raise ValueError(f"bad wrk latency `{text}`")
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def parse_wrk(text):
+    out = {"non2xx": 0, "socket_errors": 0}
+    m = re.search(r"^Requests/sec:\s+([0-9.]+)", text, re.M)
+    if not m:
+        raise ValueError("no Requests/sec in wrk output:\n" + text)
+    out["rps"] = float(m.group(1))
+    for pct, key in (("50", "p50_ms"), ("75", "p75_ms"), ("90", "p90_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{pct}%\s+(\S+)", text, re.M)
+        if not m:
+            raise ValueError(f"no {pct}% line (was wrk run with --latency?)")
+        out[key] = to_ms(m.group(1))
+    m = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", text, re.M)
+    if m:
+        out["avg_ms"], out["max_ms"] = to_ms(m.group(1)), to_ms(m.group(3))
+    m = re.search(r"^\s+(\d+) requests in ([0-9.]+)(\w+), ([0-9.]+)(\w+) read", text, re.M)
+    if m:
+        out["requests"] = int(m.group(1))
+        read = float(m.group(4)) * SIZE_UNITS.get(m.group(5), 1)
+        out["bytes_per_response"] = read / max(out["requests"], 1)
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if m:
+        out["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        out["socket_errors"] = sum(int(g) for g in m.groups())
+    return out
+
+
+def parse_flags(argv):
+    flags = {}
+    it = iter(argv)
+    for a in it:
+        if not a.startswith("--"):
+            raise SystemExit(f"report.py: unexpected argument {a}")
+        try:
+            flags[a[2:]] = next(it)
+        except StopIteration:
+            raise SystemExit(f"report.py: {a} needs a value") from None
+    return flags
+
+
+def number(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return int(f) if f.is_integer() and "." not in str(v) else f
+
+
+def cmd_record(argv):
+    flags = parse_flags(argv)
+    runs, wrk = flags.pop("runs"), flags.pop("wrk")
+    with open(wrk) as f:
+        row = parse_wrk(f.read())
+    row["scenario"] = flags.pop("scenario")
+    row["conns"] = int(flags.pop("conns"))
+    for k, v in flags.items():
+        row[k.replace("-", "_")] = number(v)
+    with open(runs, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(
+        f"  {row['scenario']:<12} c={row['conns']:<3} {row['rps']:>10.0f} req/s"
+        f"  p50 {fmt_ms(row['p50_ms'])}  p99 {fmt_ms(row['p99_ms'])}"
+        + (f"  non-2xx {row['non2xx']}" if row["non2xx"] else "")
+        + (f"  socket errors {row['socket_errors']}" if row["socket_errors"] else "")
+    )
+
+
+def fmt_ms(ms):
+    if ms < 1:
+        return f"{ms * 1000:.0f} µs"
+    if ms < 100:
+        return f"{ms:.2f} ms"
+    return f"{ms:.0f} ms"
+
+
+def fmt_ratio(r):
+    return "–" if r is None else f"{r:.2f}×"
+
+
+def load_runs(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                runs[(r["scenario"], r["conns"])] = r
+    return runs
+
+
+def load_kv(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    out[k] = v
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def ratios(runs, scen, conns):
+    base = SCENARIOS[scen][2]
+    r = runs.get((scen, conns))
+    b = runs.get((base, conns)) if base else None
+    if not r or not b:
+        return None, None
+    return r["rps"] / b["rps"], r["p99_ms"] / b["p99_ms"]
+
+
+def cpu_pct(r, key):
+    wall = r.get("wall_s") or 0
+    v = r.get(key)
+    if not wall or v is None or v == "":
+        return None
+    return 100.0 * float(v) / float(wall)
+
+
+def fmt_pct(p):
+    return "–" if p is None else f"{p:.0f}%"
+
+
+def mib(kib):
+    try:
+        return f"{int(kib) / 1024:.1f} MiB"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def render(run_dir):
+    runs = load_runs(f"{run_dir}/runs.jsonl")
+    with open(f"{run_dir}/meta.json") as f:
+        meta = json.load(f)
+    lib = load_kv(f"{run_dir}/library.txt")
+    L = []
+    add = L.append
+    add("# ghost benchmarks")
+    add("")
+    add("Generated by `loadtests/run.sh --write-docs`; do not edit by hand, re-run it.")
+    add("Every ratio compares against the bare hyper server measured **in the same run, on the")
+    add("same machine**, as DESIGN.md \"Performance rules\" asks.")
+    add("")
+    add("## Run")
+    add("")
+    add(f"- Date: {meta['date']}")
+    add(f"- Machine: {meta['nproc']} CPUs, {meta['cpu']}, {meta['mem']}, kernel {meta['kernel']}")
+    add(f"- Commit: `{meta['commit']}`{meta.get('dirty', '')}")
+    add(f"- Toolchain: {meta['rustc']}, release profile (thin LTO); {meta['wrk']}")
+    add(f"- Command: `{meta['command']}`")
+    add(
+        f"- Load: wrk `-t{meta['threads']} -c16` and `-c64`, {meta['seconds']} s per measurement after a "
+        f"{meta['warmup']} s warm-up, `--latency` (p50/p99 from wrk's latency distribution), HTTP/1.1 keep-alive."
+    )
+    add(
+        "- wrk, the server under test and (for LEARN) the upstream bare-server all share the "
+        f"{meta['nproc']} cores, so every figure is CPU-bound on the whole box, not just on the server."
+    )
+    add("- Each ghost scenario uses a fresh data directory (fsync policy: default `interval`).")
+    add("")
+
+    # Targets.
+    add("## Targets")
+    add("")
+    add("| Target | Measured | Result |")
+    add("|---|---|---|")
+    rows = []
+    thr, _ = ratios(runs, "mock-exact", 64)
+    rows.append(("MOCK exact-hit throughput ≥ 0.8× bare at 64 connections", thr, 0.8, "ge"))
+    for c in (16, 64):
+        _, p = ratios(runs, "mock-exact", c)
+        rows.append((f"MOCK exact-hit p99 ≤ 1.5× bare's p99 at {c} connections", p, 1.5, "le"))
+    thr, _ = ratios(runs, "learn", 64)
+    rows.append(("LEARN throughput ≥ 0.4× direct at 64 connections", thr, 0.4, "ge"))
+    verdicts = []
+    for name, v, limit, op in rows:
+        if v is None:
+            verdict = "not measured"
+        else:
+            ok = v >= limit if op == "ge" else v <= limit
+            verdict = "**pass**" if ok else "**FAIL**"
+        verdicts.append((name, verdict))
+        add(f"| {name} | {fmt_ratio(v)} | {verdict} |")
+    add("")
+    add("For information (no target): smart-swap hits and exact hits on the 100k library, below.")
+    add("")
+
+    # Per-scenario tables.
+    add("## Results")
+    add("")
+    for scen, (title, what, base) in SCENARIOS.items():
+        present = [c for c in (16, 64) if (scen, c) in runs]
+        if not present:
+            continue
+        add(f"### {title}")
+        add("")
+        add(what + ".")
+        if base:
+            add(f"Ratios are against *{SCENARIOS[base][0]}* at the same connection count.")
+        add("")
+        add("| Connections | req/s | p50 | p99 | req/s ratio | p99 ratio | errors |")
+        add("|---:|---:|---:|---:|---:|---:|---:|")
+        for c in present:
+            r = runs[(scen, c)]
+            thr, p = ratios(runs, scen, c)
+            errs = r.get("non2xx", 0) + r.get("socket_errors", 0)
+            add(
+                f"| {c} | {r['rps']:,.0f} | {fmt_ms(r['p50_ms'])} | {fmt_ms(r['p99_ms'])} | "
+                f"{fmt_ratio(thr)} | {fmt_ratio(p)} | {errs} |"
+            )
+        notes = []
+        for c in present:
+            r = runs[(scen, c)]
+            if "captures_published" in r or "captures_dropped" in r:
+                notes.append(
+                    f"{c} connections: {r.get('requests', 0):,} requests, "
+                    f"{int(r.get('captures_published', 0)):,} captures published, "
+                    f"{int(r.get('captures_dropped', 0)):,} dropped (full publishing queue), "
+                    f"data dir {int(r.get('data_bytes', 0)) / 1048576:.1f} MiB afterwards"
+                )
+            if scen.startswith("mock") and r.get("up_cpu_s") is not None:
+                notes.append(
+                    f"{c} connections: upstream CPU during the run {float(r['up_cpu_s']):.2f} s "
+                    "(ghost must not call it in MOCK)"
+                )
+        if notes:
+            add("")
+            for n in notes:
+                add(f"- {n}")
+        add("")
+
+    # CPU split.
+    add("## Where the CPU goes")
+    add("")
+    add(
+        "CPU time of each process during the measured window (from `/proc/PID/stat`), as a share of "
+        f"one core; the machine has {meta['nproc']} cores ({100 * int(meta['nproc'])}% in total). "
+        "\"wrk + rest\" is whole-machine busy time minus the servers."
+    )
+    add("")
+    add("| Scenario | Connections | server under test | upstream | wrk + rest | machine busy | bytes/response |")
+    add("|---|---:|---:|---:|---:|---:|---:|")
+    for scen in SCENARIOS:
+        for c in (16, 64):
+            r = runs.get((scen, c))
+            if not r:
+                continue
+            sut, up, busy = cpu_pct(r, "sut_cpu_s"), cpu_pct(r, "up_cpu_s"), cpu_pct(r, "busy_s")
+            rest = None if busy is None else busy - (sut or 0) - (up or 0)
+            bpr = r.get("bytes_per_response")
+            add(
+                f"| {scen} | {c} | {fmt_pct(sut)} | {fmt_pct(up)} | {fmt_pct(rest)} | {fmt_pct(busy)} | "
+                f"{'–' if bpr is None else f'{bpr:.0f}'} |"
+            )
+    add("")
+    if meta.get("rss_mock_kib"):
+        add(
+            f"Resident memory of ghost after the MOCK runs with a 1-recording library: "
+            f"{mib(meta['rss_mock_kib'])} (peak {mib(meta.get('hwm_mock_kib'))})."
+        )
+        add("")
+
+    # Library.
+    add("## 100k-recording library")
+    add("")
+    if lib:
+        n = int(lib.get("n", 0))
+        add(
+            f"`gen-library` recorded `GET /users/1..{n}` through ghost in LEARN (64 in flight) against "
+            "bare-server, then restarted ghost on that data directory."
+        )
+        add("")
+        add("| Measure | Value |")
+        add("|---|---|")
+        add(f"| Recordings in the library | {int(lib.get('library_total', 0)):,} |")
+        add(
+            f"| Recording pass | {lib.get('learn_seconds', '–')} s ({int(lib.get('learn_rps', 0)):,} req/s client-side); "
+            f"{int(lib.get('captures_dropped_first_pass', 0)):,} captures dropped, {int(lib.get('rerequested', 0)):,} re-requested |"
+        )
+        add(f"| Data directory on disk | {int(lib.get('data_dir_bytes', 0)) / 1048576:.1f} MiB |")
+        add(
+            f"| Start-up (spawn → proxy address printed, whole log applied) | median **{lib.get('startup_ms_median', '–')} ms** "
+            f"(each: {lib.get('startup_ms_each', '–')} ms) |"
+        )
+        add(f"| RSS right after start-up | **{mib(lib.get('rss_after_start_kib'))}** |")
+        add(
+            f"| RSS after {int(lib.get('mock_requests', 0)):,} MOCK requests over random ids | "
+            f"**{mib(lib.get('rss_after_requests_kib'))}** (peak {mib(lib.get('hwm_kib'))}) |"
+        )
+        add(f"| MOCK answers by `x-ghost-mock` | {lib.get('mock_kinds', '–')} |")
+        add(f"| RSS of the process that recorded them (LEARN) | {mib(lib.get('rss_learning_process_kib'))} |")
+        add("")
+    else:
+        add("Not measured in this run.")
+        add("")
+
+    add("## Caveats")
+    add("")
+    add(
+        "- wrk is closed-loop: \"same connection count\" is not the same offered load. A slower server "
+        "receives fewer requests per second, and its p99 is measured at that lower rate. No fixed-rate "
+        "generator (wrk2, oha) is used."
+    )
+    add(
+        "- With 2 cores shared by wrk, the server and (LEARN) the upstream, req/s ratios partly measure how "
+        "much CPU each side leaves to the others; see the CPU table."
+    )
+    add(
+        "- The LEARN baseline is bare-server direct; ghost in LEARN adds a proxy hop *and* a recording "
+        "per request, so it runs two servers' worth of work on the same cores."
+    )
+    add(
+        f"- The drift check (`bare-end`) shows how much the machine moved during the run; differences of "
+        "that size between scenarios are noise."
+    )
+    add("")
+    return "\n".join(L), verdicts
+
+
+def cmd_render(argv):
+    flags = parse_flags(argv)
+    text, verdicts = render(flags["dir"])
+    for path in filter(None, (flags.get("out"), flags.get("docs"))):
+        with open(path, "w") as f:
+            f.write(text)
+    print(text)
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("record", "render"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    {"record": cmd_record, "render": cmd_render}[sys.argv[1]](sys.argv[2:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
