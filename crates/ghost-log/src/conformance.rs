@@ -29,7 +29,8 @@ pub use topics::{
     offsets_are_dense_per_partition, same_key_same_partition, unknown_topic_and_partition,
 };
 pub use writes::{
-    commits_are_per_group, concurrent_appends, end_offset_tracks_appends, synced_appends,
+    batch_appends, commits_are_per_group, concurrent_appends, end_offset_tracks_appends,
+    synced_appends,
 };
 
 use crate::{Durability, Log, Record, StoredRecord, TopicSpec};
@@ -55,6 +56,7 @@ pub async fn run_all(log: &dyn Log, ns: &str) {
     commits_are_per_group(log, ns).await;
     concurrent_appends(log, ns).await;
     synced_appends(log, ns).await;
+    batch_appends(log, ns).await;
     compaction_keeps_newest_per_key(log, ns).await;
     compact_on_plain_topic_keeps_everything(log, ns).await;
 }

@@ -49,6 +49,24 @@ pub trait Log: Send + Sync + 'static {
         durability: Durability,
     ) -> Result<Ack, LogError>;
 
+    /// Appends several records to one topic and resolves once all are as durable
+    /// as `durability` asks. Records keep their input order within each partition;
+    /// the result has one entry per record, in input order. The default appends
+    /// one at a time; backends override it to pipeline the batch (one group commit
+    /// instead of one round trip per record).
+    async fn append_batch(
+        &self,
+        topic: &str,
+        records: Vec<Record>,
+        durability: Durability,
+    ) -> Vec<Result<Ack, LogError>> {
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            out.push(self.append(topic, record, durability).await);
+        }
+        out
+    }
+
     /// Reads up to `max` records of one partition starting at `from` (the first
     /// record whose offset is `>= from`). Returns at once with what is there (maybe
     /// nothing) unless `wait` is set, in which case it waits up to `wait` for at least

@@ -46,6 +46,7 @@ checks!(
     commits_are_per_group,
     concurrent_appends,
     synced_appends,
+    batch_appends,
     compaction_keeps_newest_per_key,
     compact_on_plain_topic_keeps_everything,
 );

@@ -112,54 +112,108 @@ impl Publisher {
 }
 
 async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
-    let mut batch = Vec::with_capacity(256);
-    while rx.recv_many(&mut batch, 256).await > 0 {
-        for job in batch.drain(..) {
+    let mut jobs = Vec::with_capacity(BATCH);
+    let mut group = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut jobs, BATCH).await > 0 {
+        for job in jobs.drain(..) {
             match job {
+                Job::Capture { capture, ack } => group.push((capture, ack)),
                 Job::Flush(done) => {
+                    // Everything queued before the flush is appended before it answers.
+                    publish_group(&log, &mut group, &metrics).await;
                     let _ = done.send(());
                 }
-                Job::Capture { capture, ack } => {
-                    let durability = if ack.is_some() {
-                        Durability::Synced
-                    } else {
-                        Durability::Written
-                    };
-                    let result = append(&log, &capture, durability, &metrics).await;
-                    if let Some(ack) = ack {
-                        let _ = ack.send(result);
-                    }
+            }
+        }
+        publish_group(&log, &mut group, &metrics).await;
+    }
+}
+
+/// Most captures appended in one pipelined batch (one group commit).
+const BATCH: usize = 512;
+
+type Pending = (Box<Capture>, Option<oneshot::Sender<Result<Ack, LogError>>>);
+
+/// Appends a group of captures as one batch; failures are retried one by one.
+async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metrics) {
+    if group.is_empty() {
+        return;
+    }
+    let durability = if group.iter().any(|(_, ack)| ack.is_some()) {
+        Durability::Synced
+    } else {
+        Durability::Written
+    };
+    let mut encoded = Vec::with_capacity(group.len());
+    let mut records = Vec::with_capacity(group.len());
+    for (capture, ack) in group.drain(..) {
+        match to_record(&capture, metrics) {
+            Ok(r) => {
+                records.push(r);
+                encoded.push((capture, ack));
+            }
+            Err(e) => {
+                if let Some(ack) = ack {
+                    let _ = ack.send(Err(e));
                 }
             }
         }
     }
+    let results = log
+        .append_batch(topics::CAPTURES, records.clone(), durability)
+        .await;
+    for (((capture, ack), record), result) in encoded.into_iter().zip(records).zip(results) {
+        let result = match result {
+            Ok(a) => {
+                metrics.captures_published.increment(1);
+                Ok(a)
+            }
+            Err(error) if error.is_retryable() => {
+                append(log, &capture, record, durability, metrics).await
+            }
+            Err(error) => {
+                metrics.io_error(IoOp::CapturePublish);
+                metrics.captures_dropped.increment(1);
+                tracing::error!(%error, capture = capture.id(), "capture dropped: the log refused it");
+                Err(error)
+            }
+        };
+        if let Some(ack) = ack {
+            let _ = ack.send(result);
+        }
+    }
 }
 
-async fn append(
-    log: &SharedLog,
-    capture: &Capture,
-    durability: Durability,
-    metrics: &Metrics,
-) -> Result<Ack, LogError> {
-    let value = match ghost_schema::encode(&capture_to_record(capture)) {
-        Ok(v) => Bytes::from(v),
-        Err(error) => {
-            metrics.io_error(IoOp::CapturePublish);
-            tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
-            return Err(LogError::Backend(error.to_string()));
-        }
-    };
-    let record = Record {
+fn to_record(capture: &Capture, metrics: &Metrics) -> Result<Record, LogError> {
+    let value = ghost_schema::encode(&capture_to_record(capture)).map_err(|error| {
+        metrics.io_error(IoOp::CapturePublish);
+        metrics.captures_dropped.increment(1);
+        tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
+        LogError::Backend(error.to_string())
+    })?;
+    Ok(Record {
         key: Some(Bytes::copy_from_slice(capture.service().as_bytes())),
-        value: Some(value),
+        value: Some(Bytes::from(value)),
         headers: vec![Header {
             name: SCHEMA_HEADER.to_owned(),
             value: Bytes::from_static(b"dev.ghost.Capture"),
         }],
         timestamp_ms: capture.started_at_us() / 1000,
-    };
-    let mut attempt = 0;
+    })
+}
+
+/// Retries one capture whose batched append failed with a retryable error.
+async fn append(
+    log: &SharedLog,
+    capture: &Capture,
+    record: Record,
+    durability: Durability,
+    metrics: &Metrics,
+) -> Result<Ack, LogError> {
+    let mut attempt = 1;
     loop {
+        metrics.io_error(IoOp::CapturePublish);
+        tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
         attempt += 1;
         match log
             .append(topics::CAPTURES, record.clone(), durability)
@@ -170,9 +224,7 @@ async fn append(
                 return Ok(ack);
             }
             Err(error) if error.is_retryable() && attempt < APPEND_ATTEMPTS => {
-                metrics.io_error(IoOp::CapturePublish);
                 tracing::warn!(%error, attempt, "capture append failed; retrying");
-                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
             }
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);

@@ -98,3 +98,61 @@ pub async fn synced_appends(log: &dyn Log, ns: &str) {
     assert_eq!(offsets, (1..=8).collect());
     assert_eq!(read_all(log, &t, 0, 0).await.len(), 9);
 }
+
+/// `append_batch` acknowledges every record in input order, keeps per-partition
+/// order, reports a bad record without failing the rest, and an unknown topic
+/// fails every record.
+pub async fn batch_appends(log: &dyn Log, ns: &str) {
+    let t = topic(log, format!("{ns}.batch"), 3).await;
+    let records: Vec<_> = (0..200)
+        .map(|i| keyed(&format!("k{}", i % 7), &format!("v{i}")))
+        .collect();
+    let acks = log.append_batch(&t, records, Durability::Written).await;
+    assert_eq!(acks.len(), 200);
+    let mut last: HashMap<u32, u64> = HashMap::new();
+    for (i, ack) in acks.iter().enumerate() {
+        let ack = ack.as_ref().unwrap_or_else(|e| panic!("record {i}: {e}"));
+        let key = format!("k{}", i % 7);
+        assert_eq!(
+            ack.partition,
+            crate::partition_for_key(Some(key.as_bytes()), 3)
+        );
+        if let Some(prev) = last.insert(ack.partition, ack.offset) {
+            assert!(
+                ack.offset > prev,
+                "batch order kept within partition {}",
+                ack.partition
+            );
+        }
+    }
+    let total: usize = {
+        let mut n = 0;
+        for p in 0..3 {
+            n += read_all(log, &t, p, 0).await.len();
+        }
+        n
+    };
+    assert_eq!(total, 200);
+    let synced = log
+        .append_batch(
+            &t,
+            vec![keyed("a", "1"), keyed("b", "2")],
+            Durability::Synced,
+        )
+        .await;
+    assert!(synced.iter().all(Result::is_ok));
+    let missing = log
+        .append_batch(
+            &format!("{ns}.no-such-topic"),
+            vec![keyed("a", "1"), keyed("b", "2")],
+            Durability::Written,
+        )
+        .await;
+    assert_eq!(missing.len(), 2);
+    assert!(missing.iter().all(Result::is_err));
+    assert!(
+        log.append_batch(&t, Vec::new(), Durability::Written)
+            .await
+            .is_empty()
+    );
+}

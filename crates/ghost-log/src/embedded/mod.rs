@@ -107,6 +107,31 @@ impl EmbeddedLog {
         &self.config.dir
     }
 
+    /// Checks a record's size, stamps its time and picks its partition.
+    fn prepare<'t>(
+        &self,
+        t: &'t Topic,
+        mut record: Record,
+    ) -> Result<(&'t Partition, Record), LogError> {
+        let size = frame::body_len(&record);
+        let limit = self.config.record_limit();
+        if size > limit {
+            return Err(LogError::RecordTooLarge { size, limit });
+        }
+        if record.timestamp_ms == 0 {
+            record.timestamp_ms = now_ms();
+        }
+        let p = partition_for_key(record.key.as_deref(), t.spec.partitions);
+        let partition = t
+            .partitions
+            .get(p as usize)
+            .ok_or_else(|| LogError::UnknownPartition {
+                topic: t.spec.name.clone(),
+                partition: p,
+            })?;
+        Ok((partition, record))
+    }
+
     fn read_topics(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Topic>>> {
         self.topics.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -162,26 +187,40 @@ impl Log for EmbeddedLog {
     async fn append(
         &self,
         topic: &str,
-        mut record: Record,
+        record: Record,
         durability: Durability,
     ) -> Result<Ack, LogError> {
         let t = self.get_topic(topic)?;
-        let size = frame::body_len(&record);
-        let limit = self.config.record_limit();
-        if size > limit {
-            return Err(LogError::RecordTooLarge { size, limit });
+        let (partition, record) = self.prepare(&t, record)?;
+        partition.append(record, durability).await
+    }
+
+    async fn append_batch(
+        &self,
+        topic: &str,
+        records: Vec<Record>,
+        durability: Durability,
+    ) -> Vec<Result<Ack, LogError>> {
+        let t = match self.get_topic(topic) {
+            Ok(t) => t,
+            Err(e) => return records.iter().map(|_| Err(clone_error(&e))).collect(),
+        };
+        let mut pending = Vec::with_capacity(records.len());
+        for record in records {
+            let queued = match self.prepare(&t, record) {
+                Ok((partition, record)) => partition.enqueue(record, durability).await,
+                Err(e) => Err(e),
+            };
+            pending.push(queued);
         }
-        if record.timestamp_ms == 0 {
-            record.timestamp_ms = now_ms();
+        let mut out = Vec::with_capacity(pending.len());
+        for queued in pending {
+            out.push(match queued {
+                Ok(rx) => rx.await.unwrap_or(Err(LogError::Closed)),
+                Err(e) => Err(e),
+            });
         }
-        let p = partition_for_key(record.key.as_deref(), t.spec.partitions) as usize;
-        match t.partitions.get(p) {
-            Some(partition) => partition.append(record, durability).await,
-            None => Err(LogError::UnknownPartition {
-                topic: topic.to_owned(),
-                partition: p as u32,
-            }),
-        }
+        out
     }
 
     async fn read(
@@ -235,6 +274,14 @@ impl Log for EmbeddedLog {
             partition.compact().await?;
         }
         Ok(())
+    }
+}
+
+/// The same error for every record of a batch that failed as a whole.
+fn clone_error(e: &LogError) -> LogError {
+    match e {
+        LogError::UnknownTopic(t) => LogError::UnknownTopic(t.clone()),
+        other => LogError::Backend(other.to_string()),
     }
 }
 

@@ -111,6 +111,17 @@ impl Partition {
         record: Record,
         durability: Durability,
     ) -> Result<Ack, LogError> {
+        let rx = self.enqueue(record, durability).await?;
+        rx.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// Hands a record to the writer and returns the receiver of its ack, so a
+    /// caller can queue many records before waiting (they share a group commit).
+    pub(crate) async fn enqueue(
+        &self,
+        record: Record,
+        durability: Durability,
+    ) -> Result<oneshot::Receiver<Result<Ack, LogError>>, LogError> {
         let (reply, rx) = oneshot::channel();
         let request = Request::Append(Append {
             record,
@@ -118,7 +129,7 @@ impl Partition {
             reply,
         });
         self.tx.send(request).await.map_err(|_| LogError::Closed)?;
-        rx.await.map_err(|_| LogError::Closed)?
+        Ok(rx)
     }
 
     /// Fsyncs everything this partition has written.
