@@ -15,6 +15,6 @@ mod view;
 pub use auth::{ApiKeys, BootstrapOutcome};
 pub use config::ControlConfig;
 pub use error::{ApiError, ControlError};
-pub use routes::router;
+pub use routes::{AppState, router};
 pub use server::{RunningControl, start};
 pub use view::{MockInfo, ModeInfo, ServiceInfo, StateView};

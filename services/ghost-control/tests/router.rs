@@ -1,0 +1,240 @@
+//! Router-level tests (no sockets): auth, JSON errors, mode changes on the log,
+//! pagination, against a fake `StateView` and a real embedded log.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ghost_control::{ApiKeys, AppState, MockInfo, ModeInfo, ServiceInfo, StateView, router};
+use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
+use ghost_log::{Log, SharedLog, TopicSpec};
+use ghost_model::{Mode, ServiceName, topics};
+use http_body_util::BodyExt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower::ServiceExt;
+
+const KEY: &str = "router-test-key-0123";
+
+struct FakeView {
+    mode: Mutex<Mode>,
+    mocks: Vec<MockInfo>,
+}
+
+#[async_trait]
+impl StateView for FakeView {
+    fn services(&self) -> Vec<ServiceInfo> {
+        vec![ServiceInfo {
+            name: "default".into(),
+            upstream: "http://127.0.0.1:1/".into(),
+            mode: "LEARN".into(),
+        }]
+    }
+    fn has_service(&self, name: &ServiceName) -> bool {
+        name.as_str() == "default"
+    }
+    fn mode(&self, service: Option<&ServiceName>) -> ModeInfo {
+        let m = *self.mode.lock().unwrap();
+        ModeInfo {
+            service: service.map(|s| s.to_string()),
+            mode: m,
+            target: m,
+            inherited: false,
+        }
+    }
+    fn mocks(
+        &self,
+        service: Option<&ServiceName>,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<MockInfo>) {
+        let all: Vec<_> = self
+            .mocks
+            .iter()
+            .filter(|m| service.is_none_or(|s| m.service == s.as_str()))
+            .cloned()
+            .collect();
+        (
+            all.len(),
+            all.into_iter().skip(offset).take(limit).collect(),
+        )
+    }
+    fn ready(&self) -> bool {
+        true
+    }
+    async fn wait_mode_applied(
+        &self,
+        _offset: u64,
+        service: Option<&ServiceName>,
+        _t: Duration,
+    ) -> ModeInfo {
+        // The fake "proxy" applies whatever was asked: read it back from the log.
+        self.mode(service)
+    }
+}
+
+async fn app() -> (tempfile::TempDir, axum::Router, SharedLog, Arc<FakeView>) {
+    let dir = tempfile::tempdir().unwrap();
+    let log: SharedLog = EmbeddedLog::open(EmbeddedConfig::new(dir.path().join("log")))
+        .await
+        .unwrap();
+    log.create_topic(&TopicSpec::new(topics::CAPTURES, 2))
+        .await
+        .unwrap();
+    log.create_topic(&TopicSpec::new(topics::MODES, 1).compacted())
+        .await
+        .unwrap();
+    let (keys, _) = ApiKeys::load_or_bootstrap(&dir.path().join("control"), Some(KEY)).unwrap();
+    let mocks = (0..7)
+        .map(|i| MockInfo {
+            id: format!("c{i}"),
+            service: "default".into(),
+            method: "GET".into(),
+            uri: format!("/users/{i}"),
+            status: 200,
+            recorded_at_us: i,
+            session_id: "s".into(),
+            body_bytes: 10,
+        })
+        .collect();
+    let view = Arc::new(FakeView {
+        mode: Mutex::new(Mode::Learn),
+        mocks,
+    });
+    let state = AppState {
+        keys: Arc::new(keys),
+        log: log.clone(),
+        view: view.clone(),
+        mode_wait: Duration::from_secs(1),
+    };
+    (dir, router(state), log, view)
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    key: Option<&str>,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn auth_is_required_under_v1_only() {
+    let (_d, app, _log, _v) = app().await;
+    assert_eq!(
+        call(&app, "GET", "/healthz", None, "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "GET", "/readyz", None, "").await.0,
+        StatusCode::OK
+    );
+    let (s, j) = call(&app, "GET", "/v1/mode", None, "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (s, _) = call(&app, "GET", "/v1/mode", Some("nope-nope-nope-nope"), "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, j) = call(&app, "GET", "/v1/mode", Some(KEY), "").await;
+    assert_eq!((s, j["mode"].as_str()), (StatusCode::OK, Some("LEARN")));
+}
+
+#[tokio::test]
+async fn mode_change_is_a_record_on_the_log_with_a_barrier() {
+    let (_d, app, log, _v) = app().await;
+    let (s, j) = call(
+        &app,
+        "POST",
+        "/v1/mode?service=default",
+        Some(KEY),
+        r#"{"mode":"mock"}"#,
+    )
+    .await;
+    // The fake view never changes its mode, so the control plane answers 202.
+    assert_eq!(s, StatusCode::ACCEPTED, "{j}");
+    assert_eq!(j["offset"], 0);
+    let records = log.read(topics::MODES, 0, 0, 10, None).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key.as_deref(), Some(&b"service:default"[..]));
+    let change: ghost_schema::ModeChangeRecord =
+        ghost_schema::decode(records[0].value.as_ref().unwrap()).unwrap();
+    assert_eq!(change.mode, ghost_schema::ModeRecord::Mock);
+    assert_eq!(change.service.as_deref(), Some("default"));
+    assert_eq!(
+        change.barrier.len(),
+        2,
+        "one barrier offset per captures partition"
+    );
+}
+
+#[tokio::test]
+async fn bad_mode_requests_change_nothing() {
+    let (_d, app, log, _v) = app().await;
+    for (body, code) in [
+        ("", "bad_json"),
+        ("[]", "bad_json"),
+        (r#"{"mode":1}"#, "bad_json"),
+        (r#"{"mode":"x"}"#, "bad_mode"),
+    ] {
+        let (s, j) = call(&app, "POST", "/v1/mode", Some(KEY), body).await;
+        assert_eq!(
+            (s, j["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{body}: {j}"
+        );
+    }
+    let (s, j) = call(
+        &app,
+        "POST",
+        "/v1/mode?service=ghosty",
+        Some(KEY),
+        r#"{"mode":"MOCK"}"#,
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_service"))
+    );
+    assert_eq!(
+        log.end_offset(topics::MODES, 0).await.unwrap(),
+        0,
+        "nothing was published"
+    );
+}
+
+#[tokio::test]
+async fn mocks_paginate() {
+    let (_d, app, _log, _v) = app().await;
+    let (s, j) = call(&app, "GET", "/v1/mocks?per_page=3&page=3", Some(KEY), "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(j["total"], 7);
+    assert_eq!(j["items"].as_array().unwrap().len(), 1);
+    assert_eq!(j["items"][0]["uri"], "/users/6");
+    let (_, j) = call(&app, "GET", "/v1/mocks?page=9", Some(KEY), "").await;
+    assert_eq!(j["items"].as_array().unwrap().len(), 0);
+    let (s, _) = call(&app, "GET", "/v1/mocks?per_page=-1", Some(KEY), "").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
