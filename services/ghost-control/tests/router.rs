@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use ghost_control::{ApiKeys, AppState, MockInfo, ModeInfo, ServiceInfo, StateView, router};
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_log::{Log, SharedLog, TopicSpec};
+use ghost_log::{SharedLog, TopicSpec};
 use ghost_model::{Mode, ServiceName, topics};
 use http_body_util::BodyExt;
 use std::sync::{Arc, Mutex};
