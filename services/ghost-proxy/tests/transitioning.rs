@@ -75,7 +75,9 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
     let inner = EmbeddedLog::open(EmbeddedConfig::new(dir.path()))
         .await
         .unwrap();
-    let (gate, open) = watch::channel(true);
+    // Closed from the start: a tail read issued while it was open could still
+    // deliver the capture and end the transition early.
+    let (gate, open) = watch::channel(false);
     let log: SharedLog = Arc::new(GatedLog { inner, open });
     let mut up = Upstream::start("unused").await;
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
@@ -88,7 +90,6 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
     let proxy = ghost_proxy::start(config, log.clone()).await.unwrap();
     let url = |p: &str| format!("http://{}{p}", proxy.local_addr);
 
-    gate.send_replace(false);
     let live = send(Method::GET, &url("/users/7"), &[], "", false)
         .await
         .unwrap();

@@ -67,7 +67,6 @@ impl StateView for ProxyView {
         let lib = self.state.library();
         let matching = lib
             .recordings()
-            .iter()
             .filter(|r| service.is_none_or(|s| *r.service == *s.as_str()));
         let total = matching.clone().count();
         let items = matching

@@ -1,13 +1,19 @@
 //! Folds captures, in log order, into the library and produces snapshots.
+//!
+//! Applying a capture is O(1) amortized whatever the library size: recordings of
+//! a key accumulate in a mutable bucket, and only keys that changed since the
+//! last snapshot are frozen into new [`ExactEntry`]s when a snapshot is taken.
 
+use super::ordered::OrderedBuilder;
 use super::recording::{MockResponse, Recording};
-use super::{ExactEntry, ExactMap, Library, TemplateKey};
+use super::{ExactEntry, ExactMap, KeyHasher, Library, TemplateKey};
 use ghost_model::Capture;
 use ghost_model::fingerprint::{
     RequestKey, body_fingerprint, normalized_uri, request_key, split_query,
 };
 use ghost_model::template;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// Recordings kept per exact key; a poll loop recorded for hours stops growing here.
@@ -24,13 +30,28 @@ pub enum Skipped {
     KeyFull,
 }
 
+/// All recordings of one key from the newest session that recorded it.
+#[derive(Debug)]
+struct Bucket {
+    session: Arc<str>,
+    recordings: Vec<Arc<Recording>>,
+}
+
+type KeySet = HashSet<RequestKey, BuildHasherDefault<KeyHasher>>;
+
 /// The mutable side of the library, owned by the materializer.
 #[derive(Debug, Default)]
 pub struct LibraryBuilder {
+    buckets: HashMap<RequestKey, Bucket, BuildHasherDefault<KeyHasher>>,
+    /// Frozen entries as of the last snapshot (shared with it).
     exact: ExactMap,
+    /// Keys whose bucket changed since the last snapshot.
+    changed: KeySet,
     templates: HashMap<TemplateKey, Vec<RequestKey>>,
-    ordered: Vec<Arc<Recording>>,
-    /// Interned service and method names: thousands of recordings share a few.
+    ordered: OrderedBuilder,
+    /// Servable recordings (superseded ones excluded).
+    live: usize,
+    /// Interned service, method and session names: thousands of recordings share a few.
     names: HashMap<Box<str>, Arc<str>>,
     dirty: bool,
 }
@@ -64,6 +85,11 @@ impl LibraryBuilder {
         .ok_or(Skipped::BadStatus)?;
         let body_fp = body_fingerprint(capture.request_body());
         let key = request_key(capture.service(), capture.method(), capture.uri(), body_fp);
+        if let Some(b) = self.buckets.get(&key) {
+            if *b.session == *capture.session_id() && b.recordings.len() >= MAX_RECORDINGS_PER_KEY {
+                return Err(Skipped::KeyFull);
+            }
+        }
         let service = self.intern(capture.service());
         let method = self.intern(capture.method());
         let session = self.intern(capture.session_id());
@@ -79,24 +105,12 @@ impl LibraryBuilder {
             recorded_at_us: capture.started_at_us(),
             response,
         });
-
-        let recordings: Box<[Arc<Recording>]> = match self.exact.get(&key) {
-            Some(e) if *e.recordings()[0].session_id == *session => {
-                if e.recordings().len() >= MAX_RECORDINGS_PER_KEY {
-                    return Err(Skipped::KeyFull);
-                }
-                e.recordings()
-                    .iter()
-                    .cloned()
-                    .chain([recording.clone()])
-                    .collect()
-            }
-            Some(old) => {
-                // Superseded: drop the old session's recordings from the listing too.
-                let stale: Vec<*const Recording> =
-                    old.recordings().iter().map(Arc::as_ptr).collect();
-                self.ordered.retain(|r| !stale.contains(&Arc::as_ptr(r)));
-                Box::new([recording.clone()])
+        match self.buckets.get_mut(&key) {
+            Some(b) if b.session == session => b.recordings.push(recording.clone()),
+            Some(b) => {
+                self.live -= b.recordings.len();
+                b.session = session;
+                b.recordings = vec![recording.clone()];
             }
             None => {
                 let (path, _) = split_query(capture.uri());
@@ -111,11 +125,17 @@ impl LibraryBuilder {
                         .or_default()
                         .push(key);
                 }
-                Box::new([recording.clone()])
+                self.buckets.insert(
+                    key,
+                    Bucket {
+                        session,
+                        recordings: vec![recording.clone()],
+                    },
+                );
             }
-        };
-        self.exact
-            .insert(key, Arc::new(ExactEntry::new(recordings)));
+        }
+        self.live += 1;
+        self.changed.insert(key);
         self.ordered.push(recording);
         self.dirty = true;
         Ok(())
@@ -128,21 +148,114 @@ impl LibraryBuilder {
 
     /// Number of servable recordings.
     pub fn len(&self) -> usize {
-        self.ordered.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ordered.is_empty()
+        self.live == 0
     }
 
     /// An immutable snapshot. Unchanged keys share their entry (and replay cursor)
     /// with the previous snapshot, so a rebuild never rewinds a replay in progress.
     pub fn snapshot(&mut self) -> Library {
+        for key in self.changed.drain() {
+            if let Some(b) = self.buckets.get(&key) {
+                let entry = ExactEntry::new(b.recordings.clone().into_boxed_slice());
+                self.exact.insert(key, Arc::new(entry));
+            }
+        }
         self.dirty = false;
         Library {
             exact: self.exact.clone(),
             templates: self.templates.clone(),
-            ordered: Arc::from(self.ordered.as_slice()),
+            ordered: self.ordered.snapshot(),
+            live: self.live,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use ghost_model::{CaptureParts, Redactor};
+
+    fn capture(session: &str, uri: &str, body: &str) -> Capture {
+        Redactor::default().capture(CaptureParts {
+            id: format!("{session}{uri}{body}"),
+            service: "svc".into(),
+            session_id: session.into(),
+            method: "GET".into(),
+            uri: uri.into(),
+            status: 200,
+            response_body: Bytes::from(body.to_owned()),
+            ..CaptureParts::default()
+        })
+    }
+
+    fn served(lib: &Library, uri: &str) -> Bytes {
+        let key = request_key("svc", "GET", uri, 0);
+        lib.exact(&key).unwrap().next().response.body.clone()
+    }
+
+    #[test]
+    fn replays_in_order_then_repeats_and_newer_sessions_replace() {
+        let mut b = LibraryBuilder::new();
+        for body in ["a", "b"] {
+            b.apply(&capture("s1", "/x", body)).unwrap();
+        }
+        let lib = b.snapshot();
+        assert_eq!(
+            [served(&lib, "/x"), served(&lib, "/x"), served(&lib, "/x")],
+            ["a", "b", "b"]
+        );
+        lib.reset_cursors();
+        assert_eq!(served(&lib, "/x"), "a");
+
+        b.apply(&capture("s2", "/x", "c")).unwrap();
+        b.apply(&capture("s2", "/y", "d")).unwrap();
+        let lib2 = b.snapshot();
+        assert_eq!(lib2.len(), 2, "s1's recordings of /x were replaced");
+        assert_eq!(served(&lib2, "/x"), "c");
+        let listed: Vec<_> = lib2.recordings().map(|r| r.uri.to_string()).collect();
+        assert_eq!(listed, ["/x", "/y"]);
+        // The old snapshot is untouched.
+        assert_eq!(lib.len(), 2);
+    }
+
+    #[test]
+    fn unchanged_keys_keep_their_cursor_across_snapshots() {
+        let mut b = LibraryBuilder::new();
+        b.apply(&capture("s", "/x", "1")).unwrap();
+        b.apply(&capture("s", "/x", "2")).unwrap();
+        let lib = b.snapshot();
+        assert_eq!(served(&lib, "/x"), "1");
+        b.apply(&capture("s", "/other", "o")).unwrap();
+        let lib = b.snapshot();
+        assert_eq!(served(&lib, "/x"), "2", "the replay continued");
+    }
+
+    #[test]
+    fn listing_crosses_chunk_boundaries_and_truncated_captures_are_skipped() {
+        let mut b = LibraryBuilder::new();
+        for i in 0..10_000 {
+            b.apply(&capture("s", &format!("/users/{i}"), "x")).unwrap();
+        }
+        let mut truncated = capture("s", "/big", "partial").parts().clone();
+        truncated.body_truncated = true;
+        assert_eq!(
+            b.apply(&Redactor::default().capture(truncated)),
+            Err(Skipped::Truncated)
+        );
+        let lib = b.snapshot();
+        assert_eq!(lib.len(), 10_000);
+        let uris: Vec<_> = lib.recordings().map(|r| r.uri.to_string()).collect();
+        assert_eq!(uris.len(), 10_000);
+        assert_eq!(uris[4095], "/users/4095");
+        assert_eq!(uris[4096], "/users/4096");
+        assert_eq!(
+            lib.recordings().next_back().unwrap().uri.as_ref(),
+            "/users/9999"
+        );
     }
 }

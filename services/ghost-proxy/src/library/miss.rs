@@ -41,7 +41,7 @@ pub(super) fn explain(
 
     let mut scored: Vec<(u32, &super::Recording)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for r in lib.recordings().iter().rev() {
+    for r in lib.recordings().rev() {
         if &*r.service != service || !seen.insert(r.key) {
             continue;
         }

@@ -10,11 +10,13 @@
 
 mod builder;
 mod miss;
+mod ordered;
 pub mod recording;
 mod swap;
 
 pub use builder::LibraryBuilder;
 pub use miss::{MissCandidate, MissReport};
+pub use ordered::Ordered;
 pub use recording::{MockResponse, Recording};
 
 use ghost_model::fingerprint::RequestKey;
@@ -117,23 +119,35 @@ pub enum Match {
 pub struct Library {
     exact: ExactMap,
     templates: HashMap<TemplateKey, Vec<RequestKey>>,
-    /// Every servable recording in log order, for listings and miss reports.
-    ordered: Arc<[Arc<Recording>]>,
+    /// Every recording in log order, for listings and miss reports.
+    ordered: Ordered,
+    /// Servable recordings (superseded ones excluded).
+    live: usize,
 }
 
 impl Library {
     /// Number of servable recordings.
     pub fn len(&self) -> usize {
-        self.ordered.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ordered.is_empty()
+        self.live == 0
     }
 
-    /// Recordings in log order.
-    pub fn recordings(&self) -> &[Arc<Recording>] {
-        &self.ordered
+    /// Servable recordings in log order (recordings a newer session replaced are
+    /// left out).
+    pub fn recordings(&self) -> impl DoubleEndedIterator<Item = &Arc<Recording>> + Clone {
+        self.ordered.iter().filter(|r| self.is_live(r))
+    }
+
+    /// Whether `r` is still served (not replaced by a newer session's recording).
+    pub fn is_live(&self, r: &Arc<Recording>) -> bool {
+        // A key's entry holds exactly the recordings of the newest session that
+        // recorded it, so session equality is membership.
+        self.exact
+            .get(&r.key)
+            .is_some_and(|e| e.recordings()[0].session_id == r.session_id)
     }
 
     /// The exact hit for a request key, if any.
