@@ -85,10 +85,11 @@ impl LibraryBuilder {
         .ok_or(Skipped::BadStatus)?;
         let body_fp = body_fingerprint(capture.request_body());
         let key = request_key(capture.service(), capture.method(), capture.uri(), body_fp);
-        if let Some(b) = self.buckets.get(&key) {
-            if *b.session == *capture.session_id() && b.recordings.len() >= MAX_RECORDINGS_PER_KEY {
-                return Err(Skipped::KeyFull);
-            }
+        let full = self.buckets.get(&key).is_some_and(|b| {
+            *b.session == *capture.session_id() && b.recordings.len() >= MAX_RECORDINGS_PER_KEY
+        });
+        if full {
+            return Err(Skipped::KeyFull);
         }
         let service = self.intern(capture.service());
         let method = self.intern(capture.method());
