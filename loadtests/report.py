@@ -4,9 +4,10 @@
   report.py record --runs FILE --scenario NAME --conns N --wrk FILE [--key value ...]
       parse one wrk --latency output and append it (plus the extra fields) as a
       JSON line to FILE
-  report.py render --dir RUN_DIR --out FILE [--docs FILE]
+  report.py render --dir RUN_DIR --out FILE [--docs FILE] [--history FILE]
       read RUN_DIR/runs.jsonl, RUN_DIR/meta.json, RUN_DIR/library.txt and write the
-      markdown report (and, with --docs, the same report as docs/benchmarks.md)
+      markdown report (and, with --docs, the same report as docs/benchmarks.md); with
+      --history, append this run's figures to FILE and show the last runs' ratios
 
 Only the standard library is used.
 """
@@ -222,6 +223,19 @@ def render(run_dir):
         verdicts.append((name, verdict))
         add(f"| {name} | {fmt_ratio(v)} | {verdict} |")
     add("")
+    drift = []
+    for c in (16, 64):
+        a, b = runs.get(("bare", c)), runs.get(("bare-end", c))
+        if a and b:
+            drift.append(f"{c} connections {b['rps'] / a['rps']:.2f}×")
+    if drift:
+        add(
+            "Drift check: the same baseline measured again at the end of the run gave "
+            + ", ".join(drift)
+            + " of the first measurement's req/s. Ratios closer to a threshold than that are within "
+            "this machine's run-to-run noise."
+        )
+        add("")
     add("For information (no target): smart-swap hits and exact hits on the 100k library, below.")
     add("")
 
@@ -254,7 +268,8 @@ def render(run_dir):
             if "captures_published" in r or "captures_dropped" in r:
                 notes.append(
                     f"{c} connections: {r.get('requests', 0):,} requests, "
-                    f"{int(r.get('captures_published', 0)):,} captures published, "
+                    f"{int(r.get('captures_published', 0)):,} captures published since ghost started "
+                    "(warm-up included), "
                     f"{int(r.get('captures_dropped', 0)):,} dropped (full publishing queue), "
                     f"data dir {int(r.get('data_bytes', 0)) / 1048576:.1f} MiB afterwards"
                 )
@@ -275,29 +290,56 @@ def render(run_dir):
     add(
         "CPU time of each process during the measured window (from `/proc/PID/stat`), as a share of "
         f"one core; the machine has {meta['nproc']} cores ({100 * int(meta['nproc'])}% in total). "
-        "\"wrk + rest\" is whole-machine busy time minus the servers."
+        "\"other\" is whole-machine busy time minus the servers and wrk (kernel threads, softirq "
+        "work not charged to a process, anything else running): a large value means the run was disturbed."
     )
     add("")
-    add("| Scenario | Connections | server under test | upstream | wrk + rest | machine busy | bytes/response |")
-    add("|---|---:|---:|---:|---:|---:|---:|")
+    add(
+        "\"CPU/request\" is the server's CPU time divided by the requests wrk completed. Context "
+        "switches and futex calls per request come from `perf stat -p` on the server over the "
+        "measured window (blank when perf is unavailable)."
+    )
+    add("")
+    add(
+        "| Scenario | Connections | server under test | upstream | wrk | other | machine busy "
+        "| server CPU/request | ctx switches/request | futex/request | bytes/response |"
+    )
+    add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for scen in SCENARIOS:
         for c in (16, 64):
             r = runs.get((scen, c))
             if not r:
                 continue
             sut, up, busy = cpu_pct(r, "sut_cpu_s"), cpu_pct(r, "up_cpu_s"), cpu_pct(r, "busy_s")
-            rest = None if busy is None else busy - (sut or 0) - (up or 0)
+            wrk = cpu_pct(r, "wrk_cpu_s")
+            rest = None if busy is None else max(0.0, busy - (sut or 0) - (up or 0) - (wrk or 0))
             bpr = r.get("bytes_per_response")
+            reqs = r.get("requests") or 0
+            per_req = f"{1e6 * float(r['sut_cpu_s']) / reqs:.1f} µs" if reqs and r.get("sut_cpu_s") is not None else "–"
+            # perf counts over BENCH_SECONDS; wrk's requests over (about) the same window.
+            def per(key):
+                v = r.get(key)
+                if v in (None, "") or not reqs:
+                    return "–"
+                return f"{float(v) / reqs:.2f}"
             add(
-                f"| {scen} | {c} | {fmt_pct(sut)} | {fmt_pct(up)} | {fmt_pct(rest)} | {fmt_pct(busy)} | "
+                f"| {scen} | {c} | {fmt_pct(sut)} | {fmt_pct(up)} | {fmt_pct(wrk)} | {fmt_pct(rest)} | {fmt_pct(busy)} | "
+                f"{per_req} | {per('ctx_switches')} | {per('futex')} | "
                 f"{'–' if bpr is None else f'{bpr:.0f}'} |"
             )
     add("")
     if meta.get("rss_mock_kib"):
-        add(
-            f"Resident memory of ghost after the MOCK runs with a 1-recording library: "
-            f"{mib(meta['rss_mock_kib'])} (peak {mib(meta.get('hwm_mock_kib'))})."
+        line = (
+            f"Resident memory of the MOCK ghost (1-recording library): {mib(meta.get('rss_mock_start_kib'))} "
+            f"at start-up, {mib(meta['rss_mock_kib'])} (peak {mib(meta.get('hwm_mock_kib'))}) after serving "
         )
+        try:
+            reqs = int(meta.get("mock_requests", 0))
+            grow = (int(meta["rss_mock_kib"]) - int(meta["rss_mock_start_kib"])) * 1024
+            line += f"{reqs:,} requests, i.e. {grow / max(reqs, 1):.0f} bytes of growth per request"
+        except (KeyError, ValueError):
+            line += "the MOCK runs"
+        add(line + ". Nothing scraped ghost's `/metrics` during the run.")
         add("")
 
     # Library.
@@ -357,9 +399,62 @@ def render(run_dir):
     return "\n".join(L), verdicts
 
 
+def history_entry(run_dir):
+    runs = load_runs(f"{run_dir}/runs.jsonl")
+    with open(f"{run_dir}/meta.json") as f:
+        meta = json.load(f)
+    return {
+        "date": meta["date"],
+        "commit": meta["commit"],
+        "seconds": meta["seconds"],
+        "runs": {f"{s}/{c}": [r["rps"], r["p99_ms"]] for (s, c), r in sorted(runs.items())},
+    }
+
+
+def render_history(path, limit=10):
+    try:
+        with open(path) as f:
+            entries = [json.loads(l) for l in f if l.strip()][-limit:]
+    except FileNotFoundError:
+        return []
+    if len(entries) < 2:
+        return []
+
+    def ratio(e, scen, base, c, i):
+        a, b = e["runs"].get(f"{scen}/{c}"), e["runs"].get(f"{base}/{c}")
+        return fmt_ratio(a[i] / b[i]) if a and b else "–"
+
+    L = [
+        "## Recent runs on this machine",
+        "",
+        "The same ratios from the last runs of `loadtests/run.sh` here (newest last), to show how much "
+        "they move between runs. The commit is HEAD at the time; uncommitted changes in the tree are not "
+        "recorded, so rows can differ in code as well as in noise.",
+        "",
+        "| Date | Commit | MOCK exact req/s @64 | MOCK exact p99 @16 | MOCK exact p99 @64 | LEARN req/s @64 | drift @16 | drift @64 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for e in entries:
+        L.append(
+            f"| {e['date']} | `{e['commit']}` | {ratio(e, 'mock-exact', 'bare', 64, 0)} | "
+            f"{ratio(e, 'mock-exact', 'bare', 16, 1)} | {ratio(e, 'mock-exact', 'bare', 64, 1)} | "
+            f"{ratio(e, 'learn', 'bare', 64, 0)} | {ratio(e, 'bare-end', 'bare', 16, 0)} | "
+            f"{ratio(e, 'bare-end', 'bare', 64, 0)} |"
+        )
+    L.append("")
+    return L
+
+
 def cmd_render(argv):
     flags = parse_flags(argv)
     text, verdicts = render(flags["dir"])
+    if flags.get("history"):
+        with open(flags["history"], "a") as f:
+            f.write(json.dumps(history_entry(flags["dir"])) + "\n")
+        extra = render_history(flags["history"])
+        if extra:
+            marker = "## Caveats"
+            text = text.replace(marker, "\n".join(extra) + "\n" + marker, 1)
     for path in filter(None, (flags.get("out"), flags.get("docs"))):
         with open(path, "w") as f:
             f.write(text)

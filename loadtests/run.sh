@@ -104,6 +104,16 @@ wait_for_line() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 busy_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 CLK_TCK="$(getconf CLK_TCK)"
+# perf stat (when it works here) counts context switches and futex calls of the server
+# under test during each measurement; BENCH_PERF=0 turns it off.
+PERF_EVENTS=""
+if [ "${BENCH_PERF:-1}" != 0 ] && command -v perf >/dev/null 2>&1; then
+    if perf stat -x, -e context-switches,syscalls:sys_enter_futex -o /dev/null -- true >/dev/null 2>&1; then
+        PERF_EVENTS="context-switches,syscalls:sys_enter_futex"
+    elif perf stat -x, -e context-switches -o /dev/null -- true >/dev/null 2>&1; then
+        PERF_EVENTS="context-switches"
+    fi
+fi
 rss_kib() { awk -v f="$2" '$1 == f":" {print $2}' "/proc/$1/status"; }
 
 # --- processes ---------------------------------------------------------------
@@ -167,16 +177,33 @@ measure() {
     [ -n "$up" ] && u0="$(cpu_ticks "$up")"
     b0="$(busy_ticks)"
     t0="$(date +%s.%N)"
-    wrk -t"$BENCH_THREADS" -c"$conns" -d"${BENCH_SECONDS}s" --latency "${script[@]}" "$url" >"$out"
+    local perf_pid=""
+    if [ -n "$PERF_EVENTS" ]; then
+        perf stat -x, -e "$PERF_EVENTS" -p "$sut" -o "$out.perf" -- sleep "$BENCH_SECONDS" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+    # The subshell waits for wrk, so its cutime + cstime is wrk's CPU time.
+    local wrk_ticks
+    wrk_ticks="$(
+        wrk -t"$BENCH_THREADS" -c"$conns" -d"${BENCH_SECONDS}s" --latency "${script[@]}" "$url" >"$out"
+        awk '{print $16 + $17}' "/proc/$BASHPID/stat"
+    )"
     t1="$(date +%s.%N)"
+    [ -n "$perf_pid" ] && { wait "$perf_pid" || true; }
     s1="$(cpu_ticks "$sut")"
     [ -n "$up" ] && u1="$(cpu_ticks "$up")"
     b1="$(busy_ticks)"
     local cpu_args=(
         --wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')"
         --sut_cpu_s "$(awk -v a="$s0" -v b="$s1" -v t="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / t}')"
+        --wrk_cpu_s "$(awk -v a="$wrk_ticks" -v t="$CLK_TCK" 'BEGIN {printf "%.2f", a / t}')"
         --busy_s "$(awk -v a="$b0" -v b="$b1" -v t="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / t}')"
     )
+    if [ -n "$perf_pid" ] && [ -s "$out.perf" ]; then
+        cpu_args+=(--perf_s "$BENCH_SECONDS")
+        cpu_args+=(--ctx_switches "$(awk -F, '$3 == "context-switches" {print $1 + 0}' "$out.perf")")
+        cpu_args+=(--futex "$(awk -F, '$3 == "syscalls:sys_enter_futex" {print $1 + 0}' "$out.perf")")
+    fi
     [ -n "$up" ] && cpu_args+=(--up_cpu_s "$(awk -v a="$u0" -v b="$u1" -v t="$CLK_TCK" 'BEGIN {printf "%.2f", (b - a) / t}')")
     python3 "$LT/report.py" record --runs "$RUNS" --scenario "$scen" --conns "$conns" \
         --wrk "$out" --url "$url" "${cpu_args[@]}" "$@"
@@ -189,6 +216,7 @@ done
 
 log "b/c. ghost MOCK (exact and smart-swap)"
 start_ghost "$WORK/mock"
+RSS_MOCK_START="$(rss_kib "$GHOST_PID" VmRSS)"
 curl -fsS "http://$PROXY/users/42" -o "$WORK/learned-42" # LEARN: recorded
 set_mode MOCK                                              # waits until applied
 expect_mock "http://$PROXY/users/42" exact
@@ -273,6 +301,8 @@ json.dump({
     "seconds": "$BENCH_SECONDS",
     "warmup": "$BENCH_WARMUP",
     "rss_mock_kib": "$RSS_MOCK",
+    "rss_mock_start_kib": "$RSS_MOCK_START",
+    "mock_requests": "$(metric "$WORK/mock.metrics" ghost_requests_total)",
     "hwm_mock_kib": "$HWM_MOCK",
 }, open(sys.argv[1], "w"), indent=1)
 PY
@@ -280,8 +310,11 @@ PY
 mkdir -p "$LT/results/raw"
 rm -f "$LT/results/raw/"*
 cp "$WORK"/*.wrk "$WORK"/*.metrics "$RUNS" "$WORK/meta.json" "$LT/results/raw/"
-[ -f "$WORK/library.txt" ] && cp "$WORK/library.txt" "$LT/results/raw/"
+for f in "$WORK"/*.perf "$WORK/library.txt"; do
+    if [ -f "$f" ]; then cp "$f" "$LT/results/raw/"; fi
+done
 docs=()
 [ "$WRITE_DOCS" = 1 ] && docs=(--docs "$ROOT/docs/benchmarks.md")
-python3 "$LT/report.py" render --dir "$WORK" --out "$LT/results/latest.md" "${docs[@]}"
+python3 "$LT/report.py" render --dir "$WORK" --out "$LT/results/latest.md" \
+    --history "$LT/results/history.jsonl" "${docs[@]}"
 log "wrote loadtests/results/latest.md$([ "$WRITE_DOCS" = 1 ] && echo ' and docs/benchmarks.md')"

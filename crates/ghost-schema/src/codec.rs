@@ -87,39 +87,50 @@ pub fn decode<T: Contract>(bytes: &[u8]) -> Result<T, SchemaError> {
             found: writer.id,
         });
     }
-    let value = GenericDatumReader::builder(&writer.schema)
+    let latest = latest(registry, T::SUBJECT)?;
+    let reader = GenericDatumReader::builder(&writer.schema)
         .build()
-        .map_err(|e| SchemaError::Decode(describe(&e)))?
-        .read_value(&mut body)
-        .map_err(|e| {
-            if is_eof(&e) {
-                SchemaError::Truncated
-            } else {
-                SchemaError::Decode(describe(&e))
-            }
-        })?;
-    if !body.is_empty() {
-        return Err(SchemaError::Decode(format!(
-            "{} unexpected bytes after the end of the {} datum",
-            body.len(),
-            writer.id
-        )));
+        .map_err(|e| SchemaError::Decode(describe(&e)))?;
+    let read_err = |e: apache_avro::Error| {
+        if is_eof(&e) {
+            SchemaError::Truncated
+        } else {
+            SchemaError::Decode(describe(&e))
+        }
+    };
+    if writer.id == latest.id {
+        // Fast path (every record this build writes): deserialize straight into `T`
+        // without building a `Value` tree. Its errors are not classified (EOF vs
+        // damage), so any failure is decoded again below to say what went wrong.
+        let mut fast = body;
+        if let (Ok(decoded), true) = (reader.read_deser::<T>(&mut fast), fast.is_empty()) {
+            return Ok(decoded);
+        }
     }
+    let value = reader.read_value(&mut body).map_err(read_err)?;
+    trailing(body, writer)?;
     // apache-avro reads a boolean cut off by the end of input as null instead of failing,
     // so a datum missing its last byte can "succeed". A freshly decoded value fails its
     // own writer schema only that way, hence the check and the Truncated verdict.
     if !value.validate(&writer.schema) {
         return Err(SchemaError::Truncated);
     }
-    let latest = latest(registry, T::SUBJECT)?;
-    let value = if writer.id == latest.id {
-        value
-    } else {
-        value
-            .resolve(&latest.schema)
-            .map_err(|e| SchemaError::Decode(describe(&e)))?
-    };
+    let value = value
+        .resolve(&latest.schema)
+        .map_err(|e| SchemaError::Decode(describe(&e)))?;
     apache_avro::from_value::<T>(&value).map_err(|e| SchemaError::Decode(describe(&e)))
+}
+
+fn trailing(body: &[u8], writer: &RegisteredSchema) -> Result<(), SchemaError> {
+    if body.is_empty() {
+        Ok(())
+    } else {
+        Err(SchemaError::Decode(format!(
+            "{} unexpected bytes after the end of the {} datum",
+            body.len(),
+            writer.id
+        )))
+    }
 }
 
 /// Names the schema a record was written with, without decoding its body.

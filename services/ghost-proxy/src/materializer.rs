@@ -20,6 +20,9 @@ use tokio::sync::watch;
 const READ_BATCH: usize = 1024;
 /// How long a tail read waits for new records before checking for shutdown.
 const TAIL_WAIT: Duration = Duration::from_millis(500);
+/// After a non-full batch, the captures tail waits this long before reading again,
+/// so a stream of captures is applied in batches rather than one wake-up each.
+const TAIL_LINGER: Duration = Duration::from_millis(20);
 /// Snapshots are rebuilt at most this often while captures stream in (a mode
 /// barrier asks for one immediately instead).
 const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(100);
@@ -134,6 +137,9 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
                     Ok(batch) if !batch.is_empty() => {
                         apply_captures(&state, p, &batch);
                         dirty.send_replace(());
+                        if batch.len() < READ_BATCH {
+                            tokio::time::sleep(TAIL_LINGER).await;
+                        }
                     }
                     Ok(_) => {}
                     Err(error) => {

@@ -187,19 +187,23 @@ fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let listed: Vec<String> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    for name in crate::library::recording::HOP_BY_HOP
-        .iter()
-        .map(|s| s.to_string())
-        .chain(listed)
-    {
+    // Names listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1); collecting
+    // them allocates only when a Connection header is present.
+    let listed: Vec<String> = match headers.get(header::CONNECTION) {
+        None => Vec::new(),
+        Some(_) => headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    };
+    for name in crate::library::recording::HOP_BY_HOP {
+        headers.remove(name);
+    }
+    for name in &listed {
         headers.remove(name.as_str());
     }
 }
@@ -213,6 +217,16 @@ fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
             value: Bytes::copy_from_slice(v.as_bytes()),
         })
         .collect()
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
 }
 
 fn now_us() -> i64 {
@@ -242,10 +256,26 @@ async fn forward(
         Err(resp) => return (resp, MatchType::Error),
     };
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let upstream_pq = match (route.base_path.is_empty(), parts.uri.path_and_query()) {
+        (true, Some(p)) => p.clone(),
+        _ => match format!("{}{}", route.base_path, pq).parse() {
+            Ok(p) => p,
+            Err(_) => {
+                return (
+                    err(
+                        StatusCode::BAD_REQUEST,
+                        "bad_uri",
+                        format!("cannot forward `{pq}`"),
+                    ),
+                    MatchType::Error,
+                );
+            }
+        },
+    };
     let uri = Uri::builder()
         .scheme(route.scheme.clone())
         .authority(route.authority.clone())
-        .path_and_query(format!("{}{}", route.base_path, pq))
+        .path_and_query(upstream_pq)
         .build();
     let Ok(uri) = uri else {
         return (
@@ -301,7 +331,7 @@ async fn forward(
         started_at_us,
         duration_us: 0,
         upstream: route.upstream.clone(),
-        http_version: format!("{:?}", parts.version),
+        http_version: version_str(parts.version).to_owned(),
         body_truncated: false,
     };
 
