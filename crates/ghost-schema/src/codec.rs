@@ -7,10 +7,50 @@
 
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
+use std::sync::LazyLock;
 
 use crate::contract::{Contract, SchemaId, Subject};
 use crate::error::{SchemaError, describe, is_eof};
 use crate::registry::{RegisteredSchema, Registry, registry};
+
+/// A reader and a writer per registered schema, built once: building them resolves
+/// every named type of the schema, which cost more than decoding a small record.
+struct Codecs {
+    readers: Vec<GenericDatumReader<'static>>,
+    writers: Vec<GenericDatumWriter<'static>>,
+}
+
+static CODECS: LazyLock<Result<Codecs, SchemaError>> = LazyLock::new(|| {
+    let registry = registry()?;
+    let mut readers = Vec::with_capacity(registry.all().len());
+    let mut writers = Vec::with_capacity(registry.all().len());
+    for s in registry.all() {
+        readers.push(
+            GenericDatumReader::builder(&s.schema)
+                .build()
+                .map_err(|e| SchemaError::Decode(describe(&e)))?,
+        );
+        writers.push(
+            GenericDatumWriter::builder(&s.schema)
+                .build()
+                .map_err(|e| SchemaError::Encode(describe(&e)))?,
+        );
+    }
+    Ok(Codecs { readers, writers })
+});
+
+fn codecs() -> Result<&'static Codecs, SchemaError> {
+    CODECS.as_ref().map_err(Clone::clone)
+}
+
+/// Position of `schema` in the registry (a handful of entries).
+fn index_of(registry: &Registry, schema: &RegisteredSchema) -> usize {
+    registry
+        .all()
+        .iter()
+        .position(|s| std::ptr::eq(s, schema))
+        .unwrap_or(0)
+}
 
 /// The two bytes every single-object encoded record starts with.
 pub const MAGIC: [u8; 2] = [0xC3, 0x01];
@@ -27,9 +67,11 @@ pub fn encode<T: Contract>(value: &T) -> Result<Vec<u8>, SchemaError> {
     let registry = registry()?;
     let latest = latest(registry, T::SUBJECT)?;
     let mut out = header(latest);
-    GenericDatumWriter::builder(&latest.schema)
-        .build()
-        .map_err(|e| SchemaError::Encode(describe(&e)))?
+    let writer = codecs()?
+        .writers
+        .get(index_of(registry, latest))
+        .ok_or_else(|| SchemaError::Encode("no writer for the latest schema".to_owned()))?;
+    writer
         .write_ser(&mut out, value)
         .map_err(|e| SchemaError::Encode(describe(&e)))?;
     Ok(out)
@@ -88,9 +130,10 @@ pub fn decode<T: Contract>(bytes: &[u8]) -> Result<T, SchemaError> {
         });
     }
     let latest = latest(registry, T::SUBJECT)?;
-    let reader = GenericDatumReader::builder(&writer.schema)
-        .build()
-        .map_err(|e| SchemaError::Decode(describe(&e)))?;
+    let reader = codecs()?
+        .readers
+        .get(index_of(registry, writer))
+        .ok_or_else(|| SchemaError::Decode(format!("no reader for {}", writer.id)))?;
     let read_err = |e: apache_avro::Error| {
         if is_eof(&e) {
             SchemaError::Truncated

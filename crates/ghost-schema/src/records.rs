@@ -11,6 +11,7 @@ use crate::contract::{Contract, Subject};
 
 /// One header line; `dev.ghost.Header`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "Header")]
 pub struct HeaderRecord {
     /// Header name as received; case kept so replay is faithful.
     pub name: String,
@@ -21,6 +22,7 @@ pub struct HeaderRecord {
 
 /// One LEARN exchange on `ghost.captures.v1`; `dev.ghost.Capture`, latest version v2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Capture")]
 pub struct CaptureRecord {
     /// UUID of the capture, for deduplication and provenance.
     pub id: String,
@@ -63,6 +65,7 @@ impl Contract for CaptureRecord {
 /// Persisted modes; `dev.ghost.Mode`. TRANSITIONING is derived at runtime, never written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename = "Mode")]
 pub enum ModeRecord {
     /// Forward and record.
     Learn,
@@ -74,6 +77,7 @@ pub enum ModeRecord {
 
 /// End offset of one partition; `dev.ghost.PartitionOffset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename = "PartitionOffset")]
 pub struct PartitionOffsetRecord {
     /// Partition of `ghost.captures.v1`.
     pub partition: i32,
@@ -83,6 +87,7 @@ pub struct PartitionOffsetRecord {
 
 /// A mode switch on `ghost.modes.v1`; `dev.ghost.ModeChange`, latest version v1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "ModeChange")]
 pub struct ModeChangeRecord {
     /// UUID of the change.
     pub id: String,
@@ -105,6 +110,7 @@ impl Contract for ModeChangeRecord {
 /// What a library record does to its entry; `dev.ghost.LibraryOp`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename = "LibraryOp")]
 pub enum LibraryOp {
     /// Create or replace the entry.
     Upsert,
@@ -114,6 +120,7 @@ pub enum LibraryOp {
 
 /// The request a library entry answers; `dev.ghost.RequestSpec`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "RequestSpec")]
 pub struct RequestSpecRecord {
     /// Method to match.
     pub method: String,
@@ -128,6 +135,7 @@ pub struct RequestSpecRecord {
 
 /// The response a library entry serves; `dev.ghost.ResponseSpec`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "ResponseSpec")]
 pub struct ResponseSpecRecord {
     /// Status to serve.
     pub status: i32,
@@ -140,6 +148,7 @@ pub struct ResponseSpecRecord {
 
 /// An edit, seed or deletion on `ghost.library.v1`; `dev.ghost.LibraryEntry`, latest v1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "LibraryEntry")]
 pub struct LibraryEntryRecord {
     /// Stable entry id; the topic key.
     pub entry_id: String,
