@@ -12,6 +12,8 @@
 pub mod conformance;
 pub mod embedded;
 mod error;
+pub mod kafka;
+mod names;
 mod partitioner;
 mod record;
 

@@ -9,10 +9,12 @@
     reason = "test helpers fail loudly"
 )]
 
+mod broker;
 mod client;
 mod process;
 mod upstream;
 
+pub use broker::Broker;
 pub use client::{TestResponse, send};
 pub use process::{Ghost, TEST_API_KEY};
 pub use upstream::{Upstream, large_body as upstream_large_body};

@@ -10,23 +10,10 @@ use crate::{LogError, TopicSpec};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Longest topic or group name; the name becomes a file name.
-const MAX_NAME_LEN: usize = 200;
-
 /// A partition recovered from disk, before its writer task is started.
 pub(crate) type Opened = (Arc<Shared>, Writer);
 
-/// Letters, digits, `.`, `_`, `-`; at most 200 characters; not `.` or `..` (the name
-/// is a path component). Returns the name as the error so callers pick the variant.
-pub(crate) fn validate_name(name: &str) -> Result<(), String> {
-    let ok_chars = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if name.is_empty() || name.len() > MAX_NAME_LEN || !ok_chars || name == "." || name == ".." {
-        return Err(name.to_owned());
-    }
-    Ok(())
-}
+pub(crate) use crate::names::validate_name;
 
 pub(crate) fn check_same(existing: &TopicSpec, requested: &TopicSpec) -> Result<(), LogError> {
     if existing.partitions != requested.partitions {
