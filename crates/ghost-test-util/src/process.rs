@@ -22,17 +22,25 @@ impl Ghost {
     /// Starts `ghost up --data DIR` on port 0 with `extra` flags and waits until it
     /// prints both listen addresses (it is ready then).
     pub async fn start(bin: &Path, data: &Path, extra: &[&str]) -> Self {
+        let mut args = vec!["up", "--control-addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        Self::spawn(bin, data, &args, true).await
+    }
+
+    /// Starts `ghost proxy --data DIR` (no control plane; `control` is unset).
+    pub async fn start_proxy(bin: &Path, data: &Path, extra: &[&str]) -> Self {
+        let mut args = vec!["proxy"];
+        args.extend_from_slice(extra);
+        Self::spawn(bin, data, &args, false).await
+    }
+
+    async fn spawn(bin: &Path, data: &Path, args: &[&str], with_control: bool) -> Self {
         let mut child = Command::new(bin)
-            .arg("up")
+            .args(&args[..1])
             .arg("--data")
             .arg(data)
-            .args([
-                "--proxy-addr",
-                "127.0.0.1:0",
-                "--control-addr",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
+            .args(["--proxy-addr", "127.0.0.1:0"])
+            .args(&args[1..])
             .env("GHOST_API_KEY", TEST_API_KEY)
             .env("GHOST_LOG_LEVEL", "warn")
             .stdout(Stdio::piped())
@@ -51,7 +59,7 @@ impl Ghost {
                 if let Some(a) = line.strip_prefix("ghost control listening on http://") {
                     control = Some(a.parse().unwrap());
                 }
-                if proxy.is_some() && control.is_some() {
+                if proxy.is_some() && (control.is_some() || !with_control) {
                     break;
                 }
             }
@@ -63,7 +71,7 @@ impl Ghost {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             proxy: proxy.expect("proxy address printed"),
-            control: control.expect("control address printed"),
+            control: control.unwrap_or_else(|| "0.0.0.0:0".parse().unwrap()),
             data: data.to_path_buf(),
             child,
         }

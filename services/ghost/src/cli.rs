@@ -23,6 +23,12 @@ pub struct Cli {
 pub enum Command {
     /// Run everything in one process: proxy, control plane, embedded log under --data.
     Up(UpArgs),
+    /// Run the proxy alone (LEARN on a fresh log), e.g. over Kafka:
+    /// `ghost proxy --log kafka://H:P --upstream URL --proxy-addr ADDR`.
+    Proxy(ProxyArgs),
+    /// Manage the log's topics.
+    #[command(subcommand)]
+    Topics(TopicsCommand),
     /// Show or change the mode (LEARN, MOCK, PASSTHROUGH) of ghost or one service.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -30,6 +36,45 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Control plane listen address. Default 127.0.0.1:8000.
+    #[arg(long, env = "GHOST_CONTROL_ADDR")]
+    pub control_addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The log: `kafka://host:port[,host:port]`, or the embedded log under --data
+    /// when not given.
+    #[arg(long, env = "GHOST_LOG")]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicsCommand {
+    /// Create every topic of topics/ that is missing and report drift between the
+    /// files and the log (partition counts, compaction). Safe to run repeatedly.
+    Apply {
+        #[command(flatten)]
+        log: LogArgs,
+        /// Directory of the embedded log's data when --log is not given.
+        #[arg(long, env = "GHOST_DATA", default_value = "data")]
+        data: PathBuf,
+    },
+}
+
+/// Flags shared by every command that runs the proxy.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
     /// Directory for all state (log, keys). Default ./data.
     #[arg(long, env = "GHOST_DATA")]
     pub data: Option<PathBuf>,
@@ -39,9 +84,6 @@ pub struct UpArgs {
     /// Proxy listen address (port 0 picks a free port). Default 127.0.0.1:8080.
     #[arg(long, env = "GHOST_PROXY_ADDR")]
     pub proxy_addr: Option<SocketAddr>,
-    /// Control plane listen address. Default 127.0.0.1:8000.
-    #[arg(long, env = "GHOST_CONTROL_ADDR")]
-    pub control_addr: Option<SocketAddr>,
     /// Config file. Default ./ghost.toml when it exists.
     #[arg(long, env = "GHOST_CONFIG")]
     pub config: Option<PathBuf>,
@@ -100,6 +142,10 @@ pub enum ModeCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => crate::up::run(args).await,
+        Command::Proxy(args) => crate::up::run_proxy(args).await,
+        Command::Topics(TopicsCommand::Apply { log, data }) => {
+            crate::topics::apply(log, data).await
+        }
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
     }
 }

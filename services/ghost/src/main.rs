@@ -3,7 +3,9 @@
 mod cli;
 mod client;
 mod file_config;
+mod log;
 mod mode_cmd;
+mod topics;
 mod up;
 mod view;
 

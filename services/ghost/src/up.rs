@@ -1,12 +1,13 @@
-//! `ghost up`: proxy + control plane + embedded log in one process.
+//! `ghost up` (proxy + control plane + log in one process) and `ghost proxy`
+//! (the proxy alone).
 
-use crate::cli::{Fsync, UpArgs};
+use crate::cli::{CommonArgs, Fsync, ProxyArgs, UpArgs};
 use crate::file_config::{FileConfig, ServiceEntry};
+use crate::log::OpenLog;
 use crate::view::ProxyView;
 use anyhow::{Context, bail};
 use ghost_control::{BootstrapOutcome, ControlConfig};
-use ghost_log::SharedLog;
-use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog, FsyncPolicy};
+use ghost_log::embedded::FsyncPolicy;
 use ghost_model::{Redactor, ServiceName};
 use ghost_proxy::{ProxyConfig, ServiceConfig};
 use std::io::Write;
@@ -27,7 +28,11 @@ fn init_tracing() {
 }
 
 /// Services from flags/config; when none are given, the ones the last run saved.
-fn services(args: &UpArgs, file: &FileConfig, data: &Path) -> anyhow::Result<Vec<ServiceEntry>> {
+fn services(
+    args: &CommonArgs,
+    file: &FileConfig,
+    data: &Path,
+) -> anyhow::Result<Vec<ServiceEntry>> {
     let mut entries = file.services.clone();
     if let Some(up) = args.upstream.clone().or_else(|| file.upstream.clone()) {
         entries.retain(|s| s.name != ServiceName::DEFAULT);
@@ -86,7 +91,15 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
         .collect()
 }
 
-pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+/// Everything both `up` and `proxy` set up before serving.
+struct Prepared {
+    data: std::path::PathBuf,
+    file: FileConfig,
+    log: OpenLog,
+    proxy: ProxyConfig,
+}
+
+async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     init_tracing();
     let file = FileConfig::load(args.config.as_deref())?;
     let data = args
@@ -96,7 +109,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| "data".into());
     std::fs::create_dir_all(&data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let entries = services(&args, &file, &data)?;
+    let entries = services(args, &file, &data)?;
     let services = service_configs(&entries)?;
     if services.is_empty() {
         tracing::warn!(
@@ -110,32 +123,43 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     let redactor = Redactor::with_extra(extra)?;
 
-    let mut log_config = EmbeddedConfig::new(data.join("log"));
-    log_config.fsync = match args.fsync.or(file.fsync).unwrap_or(Fsync::Interval) {
+    let fsync = match args.fsync.or(file.fsync).unwrap_or(Fsync::Interval) {
         Fsync::Always => FsyncPolicy::Always,
         Fsync::Interval => FsyncPolicy::Interval(Duration::from_millis(200)),
         Fsync::Never => FsyncPolicy::Never,
     };
-    let embedded = EmbeddedLog::open(log_config)
-        .await
-        .context("cannot open the embedded log")?;
-    let log: SharedLog = embedded.clone();
+    let log = OpenLog::open(&args.log, &data, fsync).await?;
 
     let proxy_addr = args
         .proxy_addr
         .or(file.proxy_addr)
         .unwrap_or(([127, 0, 0, 1], 8080).into());
-    let mut proxy_config = ProxyConfig::new(proxy_addr);
-    proxy_config.services = services;
-    proxy_config.redactor = redactor;
+    let mut proxy = ProxyConfig::new(proxy_addr);
+    proxy.services = services;
+    proxy.redactor = redactor;
     if let Some(n) = args.max_body_bytes.or(file.max_body_bytes) {
-        proxy_config.max_body_bytes = n;
+        proxy.max_body_bytes = n;
     }
-    proxy_config.durable_captures = args
+    proxy.durable_captures = args
         .durable_captures
         .or(file.durable_captures)
         .unwrap_or(false);
-    let proxy = ghost_proxy::start(proxy_config, log.clone())
+    Ok(Prepared {
+        data,
+        file,
+        log,
+        proxy,
+    })
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let Prepared {
+        data,
+        file,
+        log,
+        proxy: proxy_config,
+    } = prepare(&args.common).await?;
+    let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
 
@@ -148,7 +172,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .ok()
         .filter(|k| !k.is_empty());
     let view = Arc::new(ProxyView::new(proxy.state.clone()));
-    let control = ghost_control::start(control_config, log.clone(), view)
+    let control = ghost_control::start(control_config, log.shared(), view)
         .await
         .context("cannot start the control plane")?;
 
@@ -177,8 +201,29 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: draining connections");
     control.shutdown(SHUTDOWN_DEADLINE).await;
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
-    embedded.flush().await.context("final log flush failed")?;
+    log.close().await?;
     tracing::info!("ghost stopped");
+    Ok(())
+}
+
+/// `ghost proxy`: the proxy alone; modes arrive on the modes topic.
+pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
+    let Prepared {
+        log,
+        proxy: proxy_config,
+        ..
+    } = prepare(&args.common).await?;
+    let proxy = ghost_proxy::start(proxy_config, log.shared())
+        .await
+        .context("cannot start the proxy")?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
+        out.flush()?;
+    }
+    wait_for_signal().await;
+    proxy.shutdown(SHUTDOWN_DEADLINE).await;
+    log.close().await?;
     Ok(())
 }
 

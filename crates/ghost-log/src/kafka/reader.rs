@@ -8,8 +8,9 @@
 use super::error::map;
 use crate::{Header, LogError, StoredRecord};
 use bytes::Bytes;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::HashMap;
@@ -21,8 +22,25 @@ const POOL_PER_PARTITION: usize = 4;
 /// How long a read without `wait` may take to collect records known to exist.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(10);
 
+/// Reader context: reaching the end of a partition is how every catch-up read
+/// ends, not an error worth logging; other errors are warnings (the read that
+/// hits them returns them).
+pub(crate) struct ReaderContext;
+
+impl ClientContext for ReaderContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let eof = matches!(&error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(RDKafkaErrorCode::PartitionEOF);
+        if !eof {
+            tracing::warn!(%error, reason, "kafka reader error");
+        }
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
 pub(crate) struct Reader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<ReaderContext>,
     /// Offset the next poll returns, when assigned.
     next: Option<u64>,
 }
@@ -53,9 +71,9 @@ impl Readers {
             }
         }
         drop(pool);
-        let consumer: BaseConsumer = self
+        let consumer: BaseConsumer<ReaderContext> = self
             .config
-            .create()
+            .create_with_context(ReaderContext)
             .map_err(|e| LogError::Backend(format!("cannot create a kafka reader: {e}")))?;
         Ok(Reader {
             consumer,

@@ -1,0 +1,130 @@
+//! ghost over a real Kafka-protocol broker: `topics apply` is idempotent, and
+//! `ghost proxy --log kafka://…` records, switches to MOCK from the modes topic,
+//! and after a restart replays its library from Kafka.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code fails loudly"
+)]
+
+use bytes::Bytes;
+use ghost_log::kafka::{KafkaConfig, KafkaLog};
+use ghost_log::{Durability, Log, Record};
+use ghost_model::topics;
+use ghost_schema::{ModeChangeRecord, ModeRecord};
+use ghost_test_util::{Broker, Ghost, Upstream, send};
+use http::{Method, StatusCode};
+use std::path::Path;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ghost");
+
+fn topics_apply(url: &str) -> (bool, String) {
+    let out = std::process::Command::new(BIN)
+        .args(["topics", "apply", "--log", url])
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_over_kafka_records_mocks_and_survives_restart() {
+    let broker = Broker::start();
+    let url = format!("kafka://{}", broker.bootstrap);
+    let (ok, out) = topics_apply(&url);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("ghost.captures.v1: created (4 partitions"),
+        "{out}"
+    );
+    let (ok, again) = topics_apply(&url);
+    assert!(ok, "{again}");
+    assert!(
+        again.contains("ghost.captures.v1: ok") && again.contains("ghost.modes.v1: ok"),
+        "{again}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut up = Upstream::start("unused").await;
+    let g = Ghost::start_proxy(
+        Path::new(BIN),
+        dir.path(),
+        &["--log", &url, "--upstream", &up.url()],
+    )
+    .await;
+    let live = send(Method::GET, &g.proxy_url("/users/3"), &[], "", false)
+        .await
+        .unwrap();
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(
+        live.header("x-ghost-mock").is_none(),
+        "LEARN by default on a fresh log"
+    );
+
+    // No control plane here: a mode change is a record on the modes topic.
+    let log = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
+        .await
+        .unwrap();
+    let change = ModeChangeRecord {
+        id: "mode-kafka-1".into(),
+        service: None,
+        mode: ModeRecord::Mock,
+        barrier: vec![],
+        changed_at_us: 0,
+        actor: "test".into(),
+    };
+    let record = Record {
+        key: Some(Bytes::from_static(b"global")),
+        value: Some(Bytes::from(ghost_schema::encode(&change).unwrap())),
+        ..Record::default()
+    };
+    log.append(topics::MODES, record, Durability::Synced)
+        .await
+        .unwrap();
+    up.stop();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = send(Method::GET, &g.proxy_url("/users/3"), &[], "", false)
+            .await
+            .unwrap();
+        if r.header("x-ghost-mock") == Some("exact") {
+            assert_eq!(r.body, live.body);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "MOCK never took effect: {}",
+            r.status
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    g.stop().await;
+
+    // A fresh proxy process rebuilds library and mode from Kafka alone.
+    let fresh = tempfile::tempdir().unwrap();
+    let g = Ghost::start_proxy(
+        Path::new(BIN),
+        fresh.path(),
+        &["--log", &url, "--upstream", &up.url()],
+    )
+    .await;
+    let r = send(Method::GET, &g.proxy_url("/users/3"), &[], "", false)
+        .await
+        .unwrap();
+    assert_eq!(r.header("x-ghost-mock"), Some("exact"));
+    assert_eq!(r.body, live.body);
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn bad_log_urls_are_refused_clearly() {
+    let (ok, out) = topics_apply("kafka://nohost");
+    assert!(!ok && out.contains("expected kafka://host:port"), "{out}");
+    let (ok, out) = topics_apply("redis://x:1");
+    assert!(!ok && out.contains("unsupported --log"), "{out}");
+}
