@@ -16,6 +16,7 @@
 
 mod compaction;
 mod reads;
+mod subscriptions;
 mod topics;
 mod writes;
 
@@ -24,6 +25,7 @@ pub use reads::{
     read_at_end_is_empty, read_from_middle, read_respects_max, read_wait_times_out_empty,
     read_wait_wakes_on_append,
 };
+pub use subscriptions::subscription_resumes_from_commit;
 pub use topics::{
     append_read_round_trip, create_topic_is_idempotent, invalid_names_are_rejected,
     offsets_are_dense_per_partition, same_key_same_partition, unknown_topic_and_partition,

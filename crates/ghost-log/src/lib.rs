@@ -16,10 +16,12 @@ pub mod kafka;
 mod names;
 mod partitioner;
 mod record;
+pub mod subscription;
 
 pub use error::LogError;
 pub use partitioner::{murmur2, partition_for_key};
 pub use record::{Ack, Durability, Header, Record, StoredRecord, TopicSpec};
+pub use subscription::Subscription;
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -27,6 +29,22 @@ use std::time::Duration;
 
 /// A shared handle to some log backend.
 pub type SharedLog = Arc<dyn Log>;
+
+/// Joins consumer group `group` on `topic`: the backend's own group membership
+/// where it has one, else a single member owning every partition.
+pub async fn subscribe(
+    log: &SharedLog,
+    group: &str,
+    topic: &str,
+) -> Result<Box<dyn Subscription>, LogError> {
+    names::validate_name(group).map_err(LogError::InvalidGroupName)?;
+    if let Some(native) = log.native_subscription(group, topic).await? {
+        return Ok(native);
+    }
+    Ok(Box::new(
+        subscription::Generic::new(log.clone(), group, topic).await?,
+    ))
+}
 
 /// The append-only log.
 ///
@@ -103,6 +121,17 @@ pub trait Log: Send + Sync + 'static {
         topic: &str,
         partition: u32,
     ) -> Result<Option<u64>, LogError>;
+
+    /// A subscription with real group membership, for backends that have it
+    /// (Kafka). `None` (the default) makes [`subscribe`] use a single member that
+    /// owns every partition, built on `read` and `commit`.
+    async fn native_subscription(
+        &self,
+        _group: &str,
+        _topic: &str,
+    ) -> Result<Option<Box<dyn Subscription>>, LogError> {
+        Ok(None)
+    }
 
     /// Runs compaction on a compacted topic now: in closed segments only the newest
     /// record per key survives. Backends that compact on their own may make this a

@@ -107,3 +107,10 @@ async fn appends_from_spawned_tasks() {
     }
     assert_eq!(total, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscription_resumes_from_commit() {
+    let (_dir, log) = fresh().await;
+    let log: ghost_log::SharedLog = log;
+    conformance::subscription_resumes_from_commit(&log, "conf").await;
+}

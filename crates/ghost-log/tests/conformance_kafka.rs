@@ -189,6 +189,23 @@ macro_rules! suite {
     };
 }
 
+mod subscriptions {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mock_cluster() {
+        let log: ghost_log::SharedLog = Arc::new(mock_log().await);
+        conformance::subscription_resumes_from_commit(&log, &ns()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn broker_process() {
+        let broker = Broker::start();
+        let log: ghost_log::SharedLog = connect(&broker.bootstrap).await;
+        conformance::subscription_resumes_from_commit(&log, &ns()).await;
+    }
+}
+
 suite!(
     kafka;
     create_topic_is_idempotent,

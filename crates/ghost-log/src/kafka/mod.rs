@@ -9,6 +9,7 @@
 
 mod config;
 mod error;
+mod group;
 mod reader;
 
 pub use config::KafkaConfig;
@@ -449,6 +450,16 @@ impl Log for KafkaLog {
                 Offset::Offset(n) => u64::try_from(n).ok(),
                 _ => None,
             }))
+    }
+
+    async fn native_subscription(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Result<Option<Box<dyn crate::Subscription>>, LogError> {
+        self.spec(topic).await?;
+        let sub = group::KafkaSubscription::new(self.config.group(group), topic)?;
+        Ok(Some(Box::new(sub)))
     }
 
     async fn compact(&self, topic: &str) -> Result<(), LogError> {

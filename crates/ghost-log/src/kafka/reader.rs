@@ -170,6 +170,13 @@ impl Reader {
     }
 }
 
+/// A consumed message as a [`StoredRecord`] (partition and offset from the message).
+pub(crate) fn stored_message(msg: &rdkafka::message::BorrowedMessage<'_>) -> StoredRecord {
+    let partition = u32::try_from(msg.partition()).unwrap_or(0);
+    let offset = u64::try_from(msg.offset()).unwrap_or(0);
+    stored(msg, partition, offset)
+}
+
 fn stored(
     msg: &rdkafka::message::BorrowedMessage<'_>,
     partition: u32,
