@@ -16,11 +16,21 @@ pub enum Subject {
     ModeChange,
     /// `dev.ghost.LibraryEntry`, the records of `ghost.library.v1`.
     LibraryEntry,
+    /// `dev.ghost.ScrubbedCapture`, the records of `ghost.scrubbed.v1`.
+    ScrubbedCapture,
+    /// `dev.ghost.ScrubConfig`, scrub rule sets on `ghost.config.v1`.
+    ScrubConfig,
 }
 
 impl Subject {
     /// Every subject, for walks over the registry and the schema folders.
-    pub const ALL: [Subject; 3] = [Subject::Capture, Subject::ModeChange, Subject::LibraryEntry];
+    pub const ALL: [Subject; 5] = [
+        Subject::Capture,
+        Subject::ModeChange,
+        Subject::LibraryEntry,
+        Subject::ScrubbedCapture,
+        Subject::ScrubConfig,
+    ];
 
     /// Full Avro name of the record; must equal the `namespace.name` in its `.avsc` files.
     pub const fn name(self) -> &'static str {
@@ -28,6 +38,8 @@ impl Subject {
             Subject::Capture => "dev.ghost.Capture",
             Subject::ModeChange => "dev.ghost.ModeChange",
             Subject::LibraryEntry => "dev.ghost.LibraryEntry",
+            Subject::ScrubbedCapture => "dev.ghost.ScrubbedCapture",
+            Subject::ScrubConfig => "dev.ghost.ScrubConfig",
         }
     }
 
@@ -37,6 +49,8 @@ impl Subject {
             Subject::Capture => "capture",
             Subject::ModeChange => "mode_change",
             Subject::LibraryEntry => "library_entry",
+            Subject::ScrubbedCapture => "scrubbed_capture",
+            Subject::ScrubConfig => "scrub_config",
         }
     }
 

@@ -24,6 +24,7 @@ mod contract;
 mod error;
 mod records;
 mod registry;
+mod scrub_records;
 
 pub use apache_avro::Schema;
 pub use codec::{HEADER_LEN, MAGIC, decode, encode, encode_with_version, schema_id};
@@ -35,3 +36,4 @@ pub use records::{
     PartitionOffsetRecord, RequestSpecRecord, ResponseSpecRecord,
 };
 pub use registry::{RegisteredSchema, Registry, registry};
+pub use scrub_records::{FindingRecord, ScrubConfigRecord, ScrubRuleRecord, ScrubbedCaptureRecord};

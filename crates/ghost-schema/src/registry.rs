@@ -41,6 +41,8 @@ const EMBEDDED: &[Embedded] = &[
     embed!(Capture, 2, "capture"),
     embed!(ModeChange, 1, "mode_change"),
     embed!(LibraryEntry, 1, "library_entry"),
+    embed!(ScrubbedCapture, 1, "scrubbed_capture"),
+    embed!(ScrubConfig, 1, "scrub_config"),
 ];
 
 /// One parsed schema version with the fingerprint records written with it carry.

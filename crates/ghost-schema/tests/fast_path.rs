@@ -35,3 +35,53 @@ fn every_record_type_decodes_on_the_fast_path() {
     fast(&fixtures::library_upsert());
     fast(&fixtures::library_delete());
 }
+
+#[test]
+fn scrubber_records_round_trip_on_the_fast_path() {
+    use ghost_schema::{FindingRecord, ScrubConfigRecord, ScrubRuleRecord, ScrubbedCaptureRecord};
+    let c = fixtures::capture();
+    let scrubbed = ScrubbedCaptureRecord {
+        id: c.id.clone(),
+        service: c.service.clone(),
+        session_id: c.session_id.clone(),
+        method: c.method.clone(),
+        uri: "/users/[EMAIL]".into(),
+        request_headers: c.request_headers.clone(),
+        request_body: b"{\"email\":\"[EMAIL]\"}".to_vec(),
+        status: c.status,
+        response_headers: c.response_headers.clone(),
+        response_body: c.response_body.clone(),
+        started_at_us: c.started_at_us,
+        duration_us: c.duration_us,
+        upstream: c.upstream.clone(),
+        http_version: c.http_version.clone(),
+        body_truncated: false,
+        scrubbed_at_us: 1_795_000_000_000_000,
+        scrub_config_id: String::new(),
+        findings: vec![FindingRecord {
+            category: "email".into(),
+            count: 2,
+        }],
+    };
+    fast(&scrubbed);
+    assert_eq!(
+        ghost_schema::decode::<ScrubbedCaptureRecord>(&encode(&scrubbed).unwrap()).unwrap(),
+        scrubbed
+    );
+    let config = ScrubConfigRecord {
+        id: "cfg-1".into(),
+        service: Some("payments".into()),
+        enabled: true,
+        rules: vec![ScrubRuleRecord {
+            path: "$.card.number".into(),
+            replacement_json: "\"[CARD]\"".into(),
+        }],
+        extra_headers: vec!["x-tenant".into()],
+        extra_keys: vec!["pan".into()],
+        changed_at_us: 1,
+        actor: "api-key:admin".into(),
+    };
+    fast(&config);
+    // A capture is not a scrubbed capture: the subjects never mix.
+    assert!(ghost_schema::decode::<ScrubbedCaptureRecord>(&encode(&c).unwrap()).is_err());
+}

@@ -190,6 +190,12 @@ fn every_prefix_decodes_without_panicking() {
                     Subject::Capture => decode::<CaptureRecord>(&bytes[..len]).map(drop),
                     Subject::ModeChange => decode::<ModeChangeRecord>(&bytes[..len]).map(drop),
                     Subject::LibraryEntry => decode::<LibraryEntryRecord>(&bytes[..len]).map(drop),
+                    Subject::ScrubbedCapture => {
+                        decode::<ghost_schema::ScrubbedCaptureRecord>(&bytes[..len]).map(drop)
+                    }
+                    Subject::ScrubConfig => {
+                        decode::<ghost_schema::ScrubConfigRecord>(&bytes[..len]).map(drop)
+                    }
                 })
                 .unwrap_err();
             assert_eq!(err, SchemaError::Truncated, "sample {index}, prefix {len}");
