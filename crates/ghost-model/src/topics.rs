@@ -9,6 +9,13 @@ pub const MODES: &str = "ghost.modes.v1";
 /// Operator edits, seeds and deletions. Key: entry id. Compacted.
 pub const LIBRARY: &str = "ghost.library.v1";
 
+/// Captures after PII scrubbing, sealed. Key: service.
+pub const SCRUBBED: &str = "ghost.scrubbed.v1";
+/// Worker configuration events (scrub rule sets). Key: `scrub:<service>`. Compacted.
+pub const CONFIG: &str = "ghost.config.v1";
+/// Records a worker can never handle, with the reason in headers.
+pub const DEAD_LETTER: &str = "ghost.deadletter.v1";
+
 /// Partitions of the captures topic in the embedded log. One service always lands
 /// on one partition, so per-service order is the log order.
 pub const CAPTURES_PARTITIONS: u32 = 4;

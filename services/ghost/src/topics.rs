@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The files of `topics/`, compiled in so the binary carries its own contract.
-const FILES: [(&str, &str); 3] = [
+const FILES: [(&str, &str); 5] = [
     (
         "ghost.captures.v1.toml",
         include_str!("../../../topics/ghost.captures.v1.toml"),
