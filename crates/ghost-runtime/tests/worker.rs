@@ -72,7 +72,9 @@ async fn count(log: &SharedLog, topic: &str) -> usize {
 }
 
 async fn wait_for(log: &SharedLog, topic: &str, want: usize) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // Generous: a consumer-group rebalance on a loaded 2-core machine can take tens
+    // of seconds against tansu.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         if log.topic(topic).await.is_ok() && count(log, topic).await >= want {
             return;
