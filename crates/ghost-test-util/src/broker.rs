@@ -64,6 +64,28 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// Freezes the broker process (SIGSTOP): connections stay open, nothing answers.
+    /// Returns false for an external broker, which cannot be paused.
+    pub fn pause(&self) -> bool {
+        self.signal("-STOP")
+    }
+
+    /// Resumes a paused broker (SIGCONT).
+    pub fn resume(&self) -> bool {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, sig: &str) -> bool {
+        let Some(c) = &self.child else { return false };
+        Command::new("kill")
+            .arg(sig)
+            .arg(c.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
         if let Some(c) = &mut self.child {

@@ -10,6 +10,9 @@ pub const IO_ERRORS_TOTAL: &str = "ghost_io_errors_total";
 pub const REQUEST_DURATION: &str = "ghost_request_duration_seconds";
 pub const CAPTURES_DROPPED_TOTAL: &str = "ghost_captures_dropped_total";
 pub const CAPTURES_PUBLISHED_TOTAL: &str = "ghost_captures_published_total";
+/// Captures queued but not yet acknowledged by the log: grows while the log is
+/// slow or unreachable, so an outage shows before anything is dropped.
+pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
 
 const DURATION_BUCKETS: [f64; 14] = [
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
@@ -106,6 +109,7 @@ pub struct Metrics {
     pub library_size: Gauge,
     pub captures_dropped: Counter,
     pub captures_published: Counter,
+    pub captures_pending: Gauge,
 }
 
 impl Metrics {
@@ -118,6 +122,7 @@ impl Metrics {
             library_size: metrics::gauge!(LIBRARY_SIZE),
             captures_dropped: metrics::counter!(CAPTURES_DROPPED_TOTAL),
             captures_published: metrics::counter!(CAPTURES_PUBLISHED_TOTAL),
+            captures_pending: metrics::gauge!(CAPTURES_PENDING),
         }
     }
 

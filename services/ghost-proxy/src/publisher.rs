@@ -74,14 +74,13 @@ impl Publisher {
     /// Queues a capture without waiting; a full queue drops it (counted).
     pub fn enqueue(&self, parts: CaptureParts) {
         let capture = self.redactor.capture(parts);
-        if self
-            .tx
-            .try_send(Job::Capture {
-                capture: Box::new(capture),
-                ack: None,
-            })
-            .is_err()
-        {
+        let job = Job::Capture {
+            capture: Box::new(capture),
+            ack: None,
+        };
+        if self.tx.try_send(job).is_ok() {
+            self.metrics.captures_pending.increment(1.0);
+        } else {
             self.metrics.captures_dropped.increment(1);
             self.metrics.io_error(IoOp::CaptureEnqueue);
         }
@@ -98,6 +97,7 @@ impl Publisher {
             })
             .await
             .map_err(|_| PublishError::Stopped)?;
+        self.metrics.captures_pending.increment(1.0);
         Ok(rx.await.map_err(|_| PublishError::Stopped)??)
     }
 
@@ -171,6 +171,7 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
                 encoded.push((capture, ack));
             }
             Err(e) => {
+                metrics.captures_pending.decrement(1.0);
                 if let Some(ack) = ack {
                     let _ = ack.send(Err(e));
                 }
@@ -196,6 +197,7 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
                 Err(error)
             }
         };
+        metrics.captures_pending.decrement(1.0);
         if let Some(ack) = ack {
             let _ = ack.send(result);
         }

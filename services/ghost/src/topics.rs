@@ -10,11 +10,26 @@ use std::path::PathBuf;
 
 /// The files of `topics/`, compiled in so the binary carries its own contract.
 const FILES: [(&str, &str); 5] = [
-    ("ghost.captures.v1.toml", include_str!("../../../topics/ghost.captures.v1.toml")),
-    ("ghost.modes.v1.toml", include_str!("../../../topics/ghost.modes.v1.toml")),
-    ("ghost.library.v1.toml", include_str!("../../../topics/ghost.library.v1.toml")),
-    ("ghost.scrubbed.v1.toml", include_str!("../../../topics/ghost.scrubbed.v1.toml")),
-    ("ghost.config.v1.toml", include_str!("../../../topics/ghost.config.v1.toml")),
+    (
+        "ghost.captures.v1.toml",
+        include_str!("../../../topics/ghost.captures.v1.toml"),
+    ),
+    (
+        "ghost.modes.v1.toml",
+        include_str!("../../../topics/ghost.modes.v1.toml"),
+    ),
+    (
+        "ghost.library.v1.toml",
+        include_str!("../../../topics/ghost.library.v1.toml"),
+    ),
+    (
+        "ghost.scrubbed.v1.toml",
+        include_str!("../../../topics/ghost.scrubbed.v1.toml"),
+    ),
+    (
+        "ghost.config.v1.toml",
+        include_str!("../../../topics/ghost.config.v1.toml"),
+    ),
 ];
 
 /// One topic file.

@@ -128,3 +128,104 @@ async fn bad_log_urls_are_refused_clearly() {
     let (ok, out) = topics_apply("redis://x:1");
     assert!(!ok && out.contains("unsupported --log"), "{out}");
 }
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// The broker freezes during LEARN: the proxy keeps serving, the backlog shows in
+/// `ghost_captures_pending`, and once the broker is back every capture reaches
+/// the library through Kafka.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_outage_during_learn_loses_nothing() {
+    let broker = Broker::start();
+    let url = format!("kafka://{}", broker.bootstrap);
+    let dir = tempfile::tempdir().unwrap();
+    let up = Upstream::start("unused").await;
+    let g = Ghost::start(
+        Path::new(BIN),
+        dir.path(),
+        &["--log", &url, "--upstream", &up.url()],
+    )
+    .await;
+    for i in 0..20 {
+        let r = send(
+            Method::GET,
+            &g.proxy_url(&format!("/users/{i}")),
+            &[],
+            "",
+            false,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    if !broker.pause() {
+        eprintln!("external broker: cannot pause it, skipping the outage part");
+        return;
+    }
+    for i in 20..60 {
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            send(
+                Method::GET,
+                &g.proxy_url(&format!("/users/{i}")),
+                &[],
+                "",
+                false,
+            ),
+        )
+        .await
+        .expect("the proxy must keep serving while the log is down")
+        .unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let text = String::from_utf8_lossy(
+        &send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+            .await
+            .unwrap()
+            .body,
+    )
+    .to_string();
+    assert!(
+        metric(&text, "ghost_captures_pending") > 0.0,
+        "the backlog is visible:\n{text}"
+    );
+    assert_eq!(metric(&text, "ghost_captures_dropped_total"), 0.0);
+    assert!(broker.resume());
+
+    let key = [("x-api-key", ghost_test_util::TEST_API_KEY)];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mocks = send(
+            Method::GET,
+            &g.control_url("/v1/mocks?per_page=1"),
+            &key,
+            "",
+            false,
+        )
+        .await
+        .unwrap()
+        .json();
+        if mocks["total"] == 60 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "captures lost: {mocks}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = String::from_utf8_lossy(
+        &send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+            .await
+            .unwrap()
+            .body,
+    )
+    .to_string();
+    assert_eq!(metric(&text, "ghost_captures_pending"), 0.0);
+    assert_eq!(metric(&text, "ghost_captures_published_total"), 60.0);
+    g.stop().await;
+}
