@@ -56,7 +56,11 @@ fn default_enabled() -> bool {
 
 impl Default for ScrubConfig {
     fn default() -> Self {
-        ScrubConfig { rules: Vec::new(), extra_keys: Vec::new(), enabled: true }
+        ScrubConfig {
+            rules: Vec::new(),
+            extra_keys: Vec::new(),
+            enabled: true,
+        }
     }
 }
 
@@ -97,13 +101,27 @@ impl Scrubber {
     }
 
     /// Scrubs a JSON document in place: rules, then sensitive keys, then the regex
-    /// pass over every string value (object keys are never changed).
+    /// pass over every string value (object keys are never changed). With rules
+    /// configured, a document nested deeper than 128 levels is replaced whole by
+    /// `"[REDACTED]"` and reported as `too_deep`.
     pub fn scrub_json(&self, v: &mut Value) -> ScrubReport {
         let mut report = ScrubReport::default();
         if !self.enabled {
             return report;
         }
-        report.rules = self.rules.apply(v);
+        if !self.rules.is_empty() {
+            if json::deeper_than(v, json::RULE_DEPTH_LIMIT) {
+                // serde_json_path recurses per level, so a deeper document (only
+                // possible for values built in code; parsing stops at 128) could
+                // overflow the stack. The rules cannot be honoured, so fail closed.
+                let old = std::mem::replace(v, Value::String(json::REDACTED.to_owned()));
+                json::drop_iteratively(old);
+                report.too_deep = true;
+                report.rules = 1;
+                return report;
+            }
+            report.rules = self.rules.apply(v);
+        }
         json::scrub_value(&self.detector, &self.keys, v, &mut report);
         report
     }
@@ -116,7 +134,11 @@ impl Scrubber {
     }
 
     /// [`Scrubber::scrub_body`] with the counts, for metrics.
-    pub fn scrub_body_report(&self, body: &[u8], content_type: Option<&str>) -> (Option<Vec<u8>>, ScrubReport) {
+    pub fn scrub_body_report(
+        &self,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> (Option<Vec<u8>>, ScrubReport) {
         let mut report = ScrubReport::default();
         if !self.enabled || body.is_empty() {
             return (None, report);
@@ -137,10 +159,12 @@ impl Scrubber {
                 }
                 Err(_) => self.text_body(body, &mut report),
             },
-            BodyKind::Form => body::scrub_utf8_runs(body, |s| match self.ctx().query(s, &mut report) {
-                Some(new) => Cow::Owned(new),
-                None => Cow::Borrowed(s),
-            }),
+            BodyKind::Form => {
+                body::scrub_utf8_runs(body, |s| match self.ctx().query(s, &mut report) {
+                    Some(new) => Cow::Owned(new),
+                    None => Cow::Borrowed(s),
+                })
+            }
             BodyKind::Text => self.text_body(body, &mut report),
         };
         (out, report)
@@ -148,7 +172,8 @@ impl Scrubber {
 
     fn text_body(&self, body: &[u8], report: &mut ScrubReport) -> Option<Vec<u8>> {
         body::scrub_utf8_runs(body, |s| {
-            self.detector.scrub_text_counted(s, pii::Skip::NONE, &mut |c| report.add(c))
+            self.detector
+                .scrub_text_counted(s, pii::Skip::NONE, &mut |c| report.add(c))
         })
     }
 
@@ -173,6 +198,9 @@ impl Scrubber {
     }
 
     fn ctx(&self) -> http::Ctx<'_> {
-        http::Ctx { det: &self.detector, keys: &self.keys }
+        http::Ctx {
+            det: &self.detector,
+            keys: &self.keys,
+        }
     }
 }
