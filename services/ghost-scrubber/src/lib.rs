@@ -14,12 +14,15 @@
 //! `docs/scrubber-quality.md`.
 
 mod body;
+pub mod config_store;
 mod http;
 mod json;
 pub mod keys;
 pub mod pii;
 mod report;
 pub mod rules;
+pub mod service;
+pub mod worker;
 
 use std::borrow::Cow;
 

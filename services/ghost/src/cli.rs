@@ -26,6 +26,10 @@ pub enum Command {
     /// Run the proxy alone (LEARN on a fresh log), e.g. over Kafka:
     /// `ghost proxy --log kafka://H:P --upstream URL --proxy-addr ADDR`.
     Proxy(ProxyArgs),
+    /// Run one worker as its own process (several processes of one worker share
+    /// the topic's partitions through their consumer group).
+    #[command(subcommand)]
+    Worker(WorkerCommand),
     /// Manage the log's topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
@@ -55,6 +59,18 @@ pub struct LogArgs {
     /// when not given.
     #[arg(long, env = "GHOST_LOG")]
     pub log: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// PII scrubber: ghost.captures.v1 → ghost.scrubbed.v1.
+    Scrub {
+        #[command(flatten)]
+        log: LogArgs,
+        /// Directory of the embedded log's data when --log is not given.
+        #[arg(long, env = "GHOST_DATA", default_value = "data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +161,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Proxy(args) => crate::up::run_proxy(args).await,
         Command::Topics(TopicsCommand::Apply { log, data }) => {
             crate::topics::apply(log, data).await
+        }
+        Command::Worker(WorkerCommand::Scrub { log, data }) => {
+            crate::workers::scrub(log, data).await
         }
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
     }

@@ -8,6 +8,7 @@ mod mode_cmd;
 mod topics;
 mod up;
 mod view;
+mod workers;
 
 use clap::Parser;
 

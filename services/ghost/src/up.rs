@@ -18,7 +18,7 @@ use std::time::Duration;
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 const SERVICES_FILE: &str = "services.json";
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("GHOST_LOG_LEVEL")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -162,6 +162,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
+    let workers = crate::workers::Workers::start_all(&log.shared());
 
     let control_addr = args
         .control_addr
@@ -201,6 +202,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down: draining connections");
     control.shutdown(SHUTDOWN_DEADLINE).await;
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
+    workers.stop(SHUTDOWN_DEADLINE).await;
     log.close().await?;
     tracing::info!("ghost stopped");
     Ok(())

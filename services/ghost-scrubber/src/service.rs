@@ -1,0 +1,116 @@
+//! The scrubber's handler: one capture in, one sealed scrubbed capture out.
+
+use crate::config_store::{Compiled, ConfigStore};
+use bytes::Bytes;
+use ghost_log::{Header, Record, StoredRecord};
+use ghost_model::{REDACTED, topics};
+use ghost_runtime::{HandleError, Handler, Output};
+use ghost_schema::{CaptureRecord, FindingRecord, HeaderRecord, ScrubbedCaptureRecord};
+use std::sync::Arc;
+
+/// Scrubs captures with the configuration of their service.
+#[derive(Debug)]
+pub struct ScrubHandler {
+    pub store: Arc<ConfigStore>,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn content_type(headers: &[HeaderRecord]) -> Option<&str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+        .and_then(|h| std::str::from_utf8(&h.value).ok())
+}
+
+fn scrub_headers(c: &Compiled, headers: Vec<HeaderRecord>) -> Vec<HeaderRecord> {
+    headers
+        .into_iter()
+        .map(|mut h| {
+            if c.extra_headers
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(&h.name))
+            {
+                h.value = REDACTED.as_bytes().to_vec();
+            } else if let Ok(v) = std::str::from_utf8(&h.value) {
+                let scrubbed = c.scrubber.scrub_header_value(&h.name, v);
+                if scrubbed != v {
+                    h.value = scrubbed.into_owned().into_bytes();
+                }
+            }
+            h
+        })
+        .collect()
+}
+
+/// The sealed, scrubbed form of a capture.
+pub fn scrub_capture(c: &Compiled, cap: CaptureRecord) -> ScrubbedCaptureRecord {
+    let (req_body, req_report) = c
+        .scrubber
+        .scrub_body_report(&cap.request_body, content_type(&cap.request_headers));
+    let (resp_body, resp_report) = c
+        .scrubber
+        .scrub_body_report(&cap.response_body, content_type(&cap.response_headers));
+    let mut report = req_report;
+    report.merge(&resp_report);
+    let findings = report
+        .categories()
+        .filter(|(_, n)| *n > 0)
+        .map(|(cat, n)| FindingRecord {
+            category: cat.name().to_owned(),
+            count: i64::try_from(n).unwrap_or(i64::MAX),
+        })
+        .collect();
+    ScrubbedCaptureRecord {
+        uri: c.scrubber.scrub_url(&cap.uri).into_owned(),
+        request_headers: scrub_headers(c, cap.request_headers),
+        request_body: req_body.unwrap_or(cap.request_body),
+        response_headers: scrub_headers(c, cap.response_headers),
+        response_body: resp_body.unwrap_or(cap.response_body),
+        id: cap.id,
+        service: cap.service,
+        session_id: cap.session_id,
+        method: cap.method,
+        status: cap.status,
+        started_at_us: cap.started_at_us,
+        duration_us: cap.duration_us,
+        upstream: cap.upstream,
+        http_version: cap.http_version,
+        body_truncated: cap.body_truncated,
+        scrubbed_at_us: now_us(),
+        scrub_config_id: c.id.clone(),
+        findings,
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for ScrubHandler {
+    async fn handle(&self, record: &StoredRecord) -> Result<Vec<Output>, HandleError> {
+        let value = record
+            .value
+            .as_ref()
+            .ok_or_else(|| HandleError::Permanent("capture record without a value".to_owned()))?;
+        let cap: CaptureRecord = ghost_schema::decode(value)
+            .map_err(|e| HandleError::Permanent(format!("undecodable capture: {e}")))?;
+        let compiled = self.store.for_service(&cap.service);
+        let scrubbed = scrub_capture(&compiled, cap);
+        let bytes =
+            ghost_schema::encode(&scrubbed).map_err(|e| HandleError::Permanent(e.to_string()))?;
+        Ok(vec![Output {
+            topic: topics::SCRUBBED.to_owned(),
+            record: Record {
+                key: Some(Bytes::from(scrubbed.service)),
+                value: Some(Bytes::from(bytes)),
+                headers: vec![Header {
+                    name: "ghost-schema".to_owned(),
+                    value: Bytes::from_static(b"dev.ghost.ScrubbedCapture"),
+                }],
+                timestamp_ms: scrubbed.started_at_us / 1000,
+            },
+        }])
+    }
+}
