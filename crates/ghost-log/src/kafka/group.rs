@@ -23,9 +23,12 @@ pub(crate) struct KafkaSubscription {
 
 impl KafkaSubscription {
     pub fn new(mut config: ClientConfig, topic: &str) -> Result<Self, LogError> {
+        // A member killed without leaving holds its partitions until its session
+        // expires: keep that short (6 s is the brokers' default minimum).
         config
             .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", "10000");
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "1500");
         let consumer: BaseConsumer = config
             .create()
             .map_err(|e| LogError::Backend(format!("cannot create a kafka group consumer: {e}")))?;
