@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
-use ghost_log::{Durability, Log, Record, SharedLog};
+use ghost_log::{Durability, Record, SharedLog};
 use ghost_model::topics;
 use ghost_schema::{CaptureRecord, HeaderRecord, ScrubbedCaptureRecord};
 use ghost_test_util::Broker;
