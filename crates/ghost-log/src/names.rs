@@ -15,3 +15,15 @@ pub(crate) fn validate_name(name: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Checks a topic spec every backend must refuse: a bad name or no partitions.
+pub(crate) fn validate_spec(spec: &crate::TopicSpec) -> Result<(), crate::LogError> {
+    validate_name(&spec.name).map_err(crate::LogError::InvalidTopicName)?;
+    if spec.partitions == 0 {
+        return Err(crate::LogError::InvalidPartitionCount {
+            topic: spec.name.clone(),
+            partitions: 0,
+        });
+    }
+    Ok(())
+}

@@ -26,6 +26,10 @@ pub trait Subscription: Send {
 
     /// Partitions currently assigned to this member.
     fn assignment(&self) -> Vec<u32>;
+
+    /// Leaves the group now, so its partitions go to the other members without
+    /// waiting for this member's session to expire. Call it after the last commit.
+    async fn close(&mut self) {}
 }
 
 /// A single-member subscription over `read`/`commit`.

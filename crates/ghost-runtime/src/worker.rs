@@ -197,6 +197,8 @@ pub async fn run_worker(
             last_lag = tokio::time::Instant::now();
         }
     }
+    // Leave the group promptly so another member takes over the partitions.
+    sub.close().await;
     health.set(HealthState::Stopped);
     Ok(())
 }

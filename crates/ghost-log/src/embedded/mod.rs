@@ -158,13 +158,7 @@ impl EmbeddedLog {
 #[async_trait]
 impl Log for EmbeddedLog {
     async fn create_topic(&self, spec: &TopicSpec) -> Result<(), LogError> {
-        validate_name(&spec.name).map_err(LogError::InvalidTopicName)?;
-        if spec.partitions == 0 {
-            return Err(LogError::InvalidPartitionCount {
-                topic: spec.name.clone(),
-                partitions: 0,
-            });
-        }
+        crate::names::validate_spec(spec)?;
         let _creating = self.creating.lock().await;
         if let Ok(existing) = self.get_topic(&spec.name) {
             return check_same(&existing.spec, spec);

@@ -94,6 +94,25 @@ impl Subscription for KafkaSubscription {
             .map_err(|e| map(&e, &topic))
     }
 
+    async fn close(&mut self) {
+        let consumer = self.consumer.clone();
+        // Unsubscribing sends LeaveGroup; polling serves the resulting rebalance
+        // callbacks so the revocation completes before the consumer is dropped.
+        let _ = tokio::task::spawn_blocking(move || {
+            consumer.unsubscribe();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !consumer
+                .assignment()
+                .map(|a| a.count() == 0)
+                .unwrap_or(true)
+                && Instant::now() < deadline
+            {
+                let _ = consumer.poll(Duration::from_millis(50));
+            }
+        })
+        .await;
+    }
+
     fn assignment(&self) -> Vec<u32> {
         self.consumer
             .assignment()

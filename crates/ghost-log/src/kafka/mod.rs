@@ -261,13 +261,7 @@ fn tpl(topic: &str, partition: u32, offset: Offset) -> Result<TopicPartitionList
 #[async_trait]
 impl Log for KafkaLog {
     async fn create_topic(&self, spec: &TopicSpec) -> Result<(), LogError> {
-        validate_name(&spec.name).map_err(LogError::InvalidTopicName)?;
-        if spec.partitions == 0 {
-            return Err(LogError::InvalidPartitionCount {
-                topic: spec.name.clone(),
-                partitions: 0,
-            });
-        }
+        crate::names::validate_spec(spec)?;
         if let Some(existing) = self.partitions(&spec.name).await? {
             return mismatch(spec, existing);
         }
