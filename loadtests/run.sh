@@ -137,6 +137,14 @@ start_ghost() {
     PROXY="$(wait_for_line "$out" '^ghost proxy listening on ' "$GHOST_PID" | sed 's#.*http://##')"
     CONTROL="$(wait_for_line "$out" '^ghost control listening on ' "$GHOST_PID" | sed 's#.*http://##')"
 }
+# start_proxy DATA_DIR: `ghost proxy` alone (no control plane, no workers).
+start_proxy() {
+    local out="$1.out"
+    "$BIN/ghost" proxy --data "$1" --upstream "http://$BARE" --proxy-addr 127.0.0.1:0 >"$out" 2>"$1.log" &
+    GHOST_PID=$!
+    PIDS+=("$GHOST_PID")
+    PROXY="$(wait_for_line "$out" '^ghost proxy listening on ' "$GHOST_PID" | sed 's#.*http://##')"
+}
 stop_ghost() {
     kill -TERM "$GHOST_PID"
     wait "$GHOST_PID" || echo "run.sh: ghost $GHOST_PID exited with $?" >&2
@@ -235,8 +243,12 @@ curl -fsS "http://$PROXY/metrics" >"$WORK/mock.metrics"
 stop_ghost
 
 log "d. ghost LEARN (fresh data dir per connection count)"
+start_ghost "$WORK/learn-up"
+curl -fsS "http://$PROXY/users/42" -o /dev/null
+measure learn-up 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+stop_ghost
 for c in "${CONNS[@]}"; do
-    start_ghost "$WORK/learn-c$c"
+    start_proxy "$WORK/learn-c$c"
     curl -fsS "http://$PROXY/users/42" -o /dev/null
     measure learn "$c" "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
     curl -fsS "http://$PROXY/metrics" >"$WORK/learn-c$c.metrics"
