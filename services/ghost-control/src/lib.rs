@@ -9,6 +9,7 @@ mod auth;
 mod config;
 mod error;
 mod routes;
+mod scrub;
 mod server;
 mod view;
 

@@ -33,6 +33,14 @@ pub fn router(state: AppState) -> Router {
         .route("/mode", get(get_mode).post(set_mode))
         .route("/services", get(services))
         .route("/mocks", get(mocks))
+        .route(
+            "/scrub/config",
+            get(crate::scrub::get_config).put(crate::scrub::put_config),
+        )
+        .route(
+            "/scrub/test",
+            axum::routing::post(crate::scrub::test_config),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route(

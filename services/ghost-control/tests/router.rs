@@ -238,3 +238,120 @@ async fn mocks_paginate() {
     let (s, _) = call(&app, "GET", "/v1/mocks?per_page=-1", Some(KEY), "").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+async fn call_json(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    call(app, method, uri, Some(KEY), &body.to_string()).await
+}
+
+#[tokio::test]
+async fn scrub_configs_are_validated_saved_on_the_log_and_read_back() {
+    let (_d, app, log, _v) = app().await;
+    let (s, j) = call(&app, "GET", "/v1/scrub/config", Some(KEY), "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_scrub_config"))
+    );
+
+    let config = serde_json::json!({
+        "service": "default",
+        "rules": [{"path": "$.card.number", "replacement": "[CARD]"}],
+        "extra_headers": ["x-tenant"],
+        "extra_keys": ["pan"]
+    });
+    let (s, saved) = call_json(&app, "PUT", "/v1/scrub/config", config).await;
+    assert_eq!(s, StatusCode::OK, "{saved}");
+    let records = log.read(topics::CONFIG, 0, 0, 10, None).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key.as_deref(), Some(&b"scrub:default"[..]));
+
+    let (s, got) = call(
+        &app,
+        "GET",
+        "/v1/scrub/config?service=default",
+        Some(KEY),
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(got["id"], saved["id"]);
+    assert_eq!(got["rules"][0]["path"], "$.card.number");
+    assert_eq!(got["rules"][0]["replacement"], "[CARD]");
+
+    // Refusals name the problem and save nothing.
+    for (body, code) in [
+        (serde_json::json!({"rules": [{"path": "$"}]}), "bad_rule"),
+        (serde_json::json!({"rules": [{"path": "$..*"}]}), "bad_rule"),
+        (
+            serde_json::json!({"rules": [{"path": "$.a[?"}]}),
+            "bad_rule",
+        ),
+        (
+            serde_json::json!({"extra_headers": ["bad header"]}),
+            "bad_header",
+        ),
+        (serde_json::json!({"service": "nope"}), "unknown_service"),
+        (serde_json::json!({"rulez": []}), "bad_json"),
+    ] {
+        let (s, j) = call_json(&app, "PUT", "/v1/scrub/config", body.clone()).await;
+        assert!(s.is_client_error(), "{body}: {s}");
+        assert_eq!(j["error"], code, "{body}: {j}");
+        assert!(!j["detail"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(
+        log.read(topics::CONFIG, 0, 0, 10, None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn scrub_test_previews_a_rule_set_without_saving() {
+    let (_d, app, log, _v) = app().await;
+    let (s, j) = call_json(
+        &app,
+        "POST",
+        "/v1/scrub/test",
+        serde_json::json!({
+            "config": {"rules": [{"path": "$.internal", "replacement": null}]},
+            "sample": {
+                "body": {"email": "ada@example.com", "internal": "x", "password": "hunter2"},
+                "url": "/users?email=ada@example.com",
+                "headers": {"authorization": "Bearer abc", "x-note": "mail ada@example.com"}
+            }
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{j}");
+    assert_eq!(j["body"]["email"], "[EMAIL]");
+    assert_eq!(j["body"]["internal"], serde_json::Value::Null);
+    assert_eq!(j["body"]["password"], "[REDACTED]");
+    assert!(!j["url"].as_str().unwrap().contains("ada@"), "{j}");
+    assert_eq!(j["headers"]["authorization"], "[REDACTED]");
+    assert!(
+        !j["headers"]["x-note"].as_str().unwrap().contains("ada@"),
+        "{j}"
+    );
+    assert!(j["findings"]["email"].as_u64().unwrap() >= 1, "{j}");
+    assert!(
+        log.read(topics::CONFIG, 0, 0, 10, None).await.is_err(),
+        "nothing saved"
+    );
+    let (s, j) = call_json(
+        &app,
+        "POST",
+        "/v1/scrub/test",
+        serde_json::json!({"sample": {}, "config": {"rules": [{"path": "$"}]}}),
+    )
+    .await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_rule"))
+    );
+}

@@ -9,9 +9,11 @@
 //! 3. the [`pii`] regex pass over every remaining string (17 categories, each with
 //!    its own placeholder such as `[CARD]` or `[EMAIL]`).
 //!
-//! Nothing here does I/O; a [`Scrubber`] is built once from a [`ScrubConfig`] and
+//! The engine does no I/O; a [`Scrubber`] is built once from a [`ScrubConfig`] and
 //! shared across threads. Quality is measured by `tests/corpus.rs`; see
-//! `docs/scrubber-quality.md`.
+//! `docs/scrubber-quality.md`. The worker around it is separate: [`service`] turns
+//! a capture into a sealed scrubbed capture, [`config_store`] follows rule sets
+//! from `ghost.config.v1`, and [`worker`] runs it on the shared worker loop.
 
 mod body;
 pub mod config_store;
