@@ -156,15 +156,13 @@ pub async fn get_config(
         };
         let Some(last) = batch.last() else { break };
         from = last.offset + 1;
-        for r in batch
+        let decoded = batch
             .iter()
             .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
-        {
-            if let Some(v) = &r.value {
-                if let Ok(rec) = ghost_schema::decode::<ScrubConfigRecord>(v) {
-                    newest = Some(rec);
-                }
-            }
+            .filter_map(|r| r.value.as_ref())
+            .filter_map(|v| ghost_schema::decode::<ScrubConfigRecord>(v).ok());
+        if let Some(rec) = decoded.last() {
+            newest = Some(rec);
         }
     }
     let Some(rec) = newest else {
