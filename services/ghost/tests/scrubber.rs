@@ -1,5 +1,5 @@
 //! The scrubber over a real Kafka-protocol broker, killed with SIGKILL again and
-//! again while captures flow: afterwards every capture id is in
+//! again while 100k captures flow (GHOST_SCRUB_FAULT_CAPTURES overrides): afterwards every capture id is in
 //! ghost.scrubbed.v1 (none lost), each record sealed, no raw PII left, and the
 //! view deduplicated by capture id is exact.
 
@@ -82,7 +82,7 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
     let n: usize = std::env::var("GHOST_SCRUB_FAULT_CAPTURES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+        .unwrap_or(100_000);
     let broker = Broker::start();
     let url = format!("kafka://{}", broker.bootstrap);
     let out = std::process::Command::new(BIN)
