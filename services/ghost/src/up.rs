@@ -153,6 +153,8 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    // Handlers first: a supervisor may signal as soon as the addresses print.
+    let mut signals = ghost_runtime::shutdown::Signals::install();
     let Prepared {
         data,
         file,
@@ -198,7 +200,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "ghost is up"
     );
 
-    wait_for_signal().await;
+    signals.recv().await;
     tracing::info!("shutting down: draining connections");
     control.shutdown(SHUTDOWN_DEADLINE).await;
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
@@ -210,6 +212,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
 /// `ghost proxy`: the proxy alone; modes arrive on the modes topic.
 pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
+    // Handlers first: a supervisor may signal as soon as the addresses print.
+    let mut signals = ghost_runtime::shutdown::Signals::install();
     let Prepared {
         log,
         proxy: proxy_config,
@@ -223,23 +227,8 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
         out.flush()?;
     }
-    wait_for_signal().await;
+    signals.recv().await;
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
     log.close().await?;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -6,7 +6,7 @@ use crate::log::OpenLog;
 use anyhow::Context;
 use ghost_log::SharedLog;
 use ghost_log::embedded::FsyncPolicy;
-use ghost_runtime::shutdown::{ShutdownTrigger, signal};
+use ghost_runtime::shutdown::{ShutdownTrigger, Signals};
 use ghost_runtime::{Health, Shutdown};
 use std::io::Write;
 use std::path::PathBuf;
@@ -55,6 +55,7 @@ impl Workers {
 /// `ghost worker scrub`.
 pub async fn scrub(log_args: LogArgs, data: PathBuf) -> anyhow::Result<()> {
     crate::up::init_tracing();
+    let mut signals = Signals::install();
     let log = OpenLog::open(
         &log_args,
         &data,
@@ -74,7 +75,7 @@ pub async fn scrub(log_args: LogArgs, data: PathBuf) -> anyhow::Result<()> {
         r = &mut worker => {
             r.context("scrubber task")??;
         }
-        _ = signal() => {
+        _ = signals.recv() => {
             trigger.trigger();
             match tokio::time::timeout(ghost_runtime::shutdown::DEFAULT_DEADLINE, worker).await {
                 Ok(r) => r.context("scrubber task")??,
