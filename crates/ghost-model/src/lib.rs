@@ -7,6 +7,7 @@
 //!   matching (no I/O; the proxy and the workers must agree on these exactly).
 
 mod capture;
+pub mod clock;
 pub mod fingerprint;
 mod mode;
 mod redact;

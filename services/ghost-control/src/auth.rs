@@ -97,7 +97,7 @@ impl ApiKeys {
                     id: "admin".to_owned(),
                     sha256: hex::encode(h),
                     role: "admin".to_owned(),
-                    created_at_us: now_us(),
+                    created_at_us: ghost_model::clock::now_us(),
                 }];
                 std::fs::create_dir_all(dir).map_err(io)?;
                 let json = serde_json::to_vec_pretty(&stored).unwrap_or_default();
@@ -118,12 +118,6 @@ impl ApiKeys {
         }
         ok.into()
     }
-}
-
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 fn write_atomic(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {

@@ -169,7 +169,7 @@ async fn set_mode(
         service: service.as_ref().map(|s| s.to_string()),
         mode: ghost_proxy_mode(mode),
         barrier,
-        changed_at_us: now_us(),
+        changed_at_us: ghost_model::clock::now_us(),
         actor: "api-key:admin".to_owned(),
     };
     let value = ghost_schema::encode(&record)
@@ -262,10 +262,4 @@ async fn mocks(
         "items": items,
     }))
     .into_response())
-}
-
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -58,12 +58,6 @@ fn scope_key(service: Option<&str>) -> String {
     format!("scrub:{}", service.unwrap_or("*"))
 }
 
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 fn check_service(state: &AppState, service: Option<&str>) -> Result<(), ApiError> {
     let Some(name) = service else { return Ok(()) };
     let name =
@@ -99,7 +93,7 @@ pub async fn put_config(State(state): State<AppState>, body: Bytes) -> Result<Re
             .collect(),
         extra_headers: c.extra_headers.clone(),
         extra_keys: c.extra_keys.clone(),
-        changed_at_us: now_us(),
+        changed_at_us: ghost_model::clock::now_us(),
         actor: "api-key:admin".to_owned(),
     };
     let value = ghost_schema::encode(&record)

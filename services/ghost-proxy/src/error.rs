@@ -20,14 +20,6 @@ pub enum ProxyError {
         #[source]
         source: ghost_log::LogError,
     },
-    #[error("record at {topic}/{partition}@{offset} could not be decoded: {source}")]
-    Decode {
-        topic: &'static str,
-        partition: u32,
-        offset: u64,
-        #[source]
-        source: ghost_schema::SchemaError,
-    },
 }
 
 /// A JSON error response `{ "error": code, "detail": detail }`.

@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// Response header naming the cascade stage that answered.
 pub const MOCK_HEADER: &str = "x-ghost-mock";
@@ -147,10 +147,6 @@ async fn mock(
         );
     }
     match lib.fallback(service, method, pq, fp) {
-        Match::Exact(rec) => (
-            served(&rec.response, rec.response.body.clone(), "exact"),
-            MatchType::Exact,
-        ),
         Match::SmartSwap { recording, body } => (
             served(&recording.response, body, "smart-swap"),
             MatchType::SmartSwap,
@@ -229,12 +225,6 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
-fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 /// Forwards to the upstream; records the exchange when `session` is set (LEARN).
 async fn forward(
     state: &ProxyState,
@@ -248,7 +238,7 @@ async fn forward(
     } else {
         MatchType::Passthrough
     };
-    let started_at_us = now_us();
+    let started_at_us = ghost_model::clock::now_us();
     let (parts, body) = req.into_parts();
     let cap = state.config.max_body_bytes;
     let body = match read_body(body, &parts.headers, cap).await {

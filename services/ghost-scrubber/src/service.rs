@@ -14,12 +14,6 @@ pub struct ScrubHandler {
     pub store: Arc<ConfigStore>,
 }
 
-fn now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 fn content_type(headers: &[HeaderRecord]) -> Option<&str> {
     headers
         .iter()
@@ -81,7 +75,7 @@ pub fn scrub_capture(c: &Compiled, cap: CaptureRecord) -> ScrubbedCaptureRecord 
         upstream: cap.upstream,
         http_version: cap.http_version,
         body_truncated: cap.body_truncated,
-        scrubbed_at_us: now_us(),
+        scrubbed_at_us: ghost_model::clock::now_us().max(1),
         scrub_config_id: c.id.clone(),
         findings,
     }

@@ -279,7 +279,8 @@ fn clone_error(e: &LogError) -> LogError {
     }
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch, for stamping records appended with 0.
+pub(crate) fn now_ms() -> i64 {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

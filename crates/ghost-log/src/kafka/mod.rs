@@ -184,7 +184,7 @@ impl KafkaLog {
             });
         }
         let timestamp = if record.timestamp_ms == 0 {
-            now_ms()
+            crate::embedded::now_ms()
         } else {
             record.timestamp_ms
         };
@@ -243,12 +243,6 @@ impl KafkaLog {
         groups.insert(group.to_owned(), c.clone());
         Ok(c)
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn tpl(topic: &str, partition: u32, offset: Offset) -> Result<TopicPartitionList, LogError> {

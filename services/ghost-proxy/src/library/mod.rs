@@ -100,11 +100,9 @@ pub(crate) struct TemplateKey {
     template: Box<str>,
 }
 
-/// How a request was answered from the library.
+/// How the cascade after the exact stage answered.
 #[derive(Debug)]
 pub enum Match {
-    /// Served verbatim.
-    Exact(Arc<Recording>),
     /// Served from a recording of the same template with the ids swapped.
     SmartSwap {
         recording: Arc<Recording>,
