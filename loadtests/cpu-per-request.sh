@@ -37,7 +37,16 @@ run() { # label url pid
 }
 mode() { curl -sf -X POST -H "x-api-key: $KEY" "http://$CX/v1/mode" -d "{\"mode\":\"$1\"}" >/dev/null; }
 
+"$B/ghost" proxy --data "$D/proxy-data" --upstream "http://$UP" --proxy-addr 127.0.0.1:0 \
+    >"$D/p.out" 2>"$D/p.err" & PIDS+=($!); PP=$!
+until grep -q "proxy listening" "$D/p.out" 2>/dev/null; do sleep 0.05; done
+PPX=$(sed -n 's/ghost proxy listening on http:\/\///p' "$D/p.out")
+
 run bare "http://$UP/users/42" "$BP"
-run learn "http://$PX/users/42" "$GP"
+# `ghost proxy` alone (what loadtests/run.sh measures), then `ghost up`, whose
+# in-process scrubber also scrubs every capture on the same cores.
+run learn-proxy "http://$PPX/users/42" "$PP"
+kill "$PP"
+run learn-up "http://$PX/users/42" "$GP"
 mode PASSTHROUGH; run passthrough "http://$PX/users/42" "$GP"
 mode MOCK; run mock "http://$PX/users/42" "$GP"

@@ -18,6 +18,7 @@
 //!
 //! [single-object encoding]: https://avro.apache.org/docs/1.12.0/specification/#single-object-encoding
 
+mod capture_writer;
 mod codec;
 mod compat;
 mod contract;
@@ -27,6 +28,7 @@ mod registry;
 mod scrub_records;
 
 pub use apache_avro::Schema;
+pub use capture_writer::{CAPTURE_WRITER_VERSION, CaptureFields, encode_capture};
 pub use codec::{HEADER_LEN, MAGIC, decode, encode, encode_with_version, schema_id};
 pub use compat::check_backward_compatible;
 pub use contract::{Contract, SchemaId, Subject};

@@ -250,12 +250,16 @@ async fn mocks(
             format!("per_page must be 1..={MAX_PER_PAGE}"),
         ));
     }
-    let (total, items) = state.view.mocks(
-        service.as_ref(),
-        (page - 1).saturating_mul(per_page),
-        per_page,
-    );
+    let (total, items, up_to_date) = state
+        .view
+        .mocks(
+            service.as_ref(),
+            (page - 1).saturating_mul(per_page),
+            per_page,
+        )
+        .await;
     Ok(Json(serde_json::json!({
+        "up_to_date": up_to_date,
         "total": total,
         "page": page,
         "per_page": per_page,

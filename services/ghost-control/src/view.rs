@@ -49,13 +49,14 @@ pub trait StateView: Send + Sync + 'static {
     fn has_service(&self, name: &ServiceName) -> bool;
     /// The mode of a scope (`None` = global).
     fn mode(&self, service: Option<&ServiceName>) -> ModeInfo;
-    /// Recordings in log order, optionally of one service: (total, page).
-    fn mocks(
+    /// Recordings in log order, optionally of one service, including everything
+    /// recorded until now: (total, page, whether the library caught up in time).
+    async fn mocks(
         &self,
         service: Option<&ServiceName>,
         offset: usize,
         limit: usize,
-    ) -> (usize, Vec<MockInfo>);
+    ) -> (usize, Vec<MockInfo>, bool);
     fn ready(&self) -> bool;
     /// Waits until the modes-topic record at `offset` is applied and the scope has
     /// left TRANSITIONING, or `timeout` passes; returns the scope's mode then.

@@ -48,12 +48,12 @@ impl StateView for FakeView {
             inherited: false,
         }
     }
-    fn mocks(
+    async fn mocks(
         &self,
         service: Option<&ServiceName>,
         offset: usize,
         limit: usize,
-    ) -> (usize, Vec<MockInfo>) {
+    ) -> (usize, Vec<MockInfo>, bool) {
         let all: Vec<_> = self
             .mocks
             .iter()
@@ -63,6 +63,7 @@ impl StateView for FakeView {
         (
             all.len(),
             all.into_iter().skip(offset).take(limit).collect(),
+            true,
         )
     }
     fn ready(&self) -> bool {

@@ -4,16 +4,6 @@ use bytes::Bytes;
 use ghost_model::{Capture, CaptureParts, HeaderPair, Mode, Redactor};
 use ghost_schema::{CaptureRecord, HeaderRecord, ModeChangeRecord, ModeRecord};
 
-fn header_records(headers: &[HeaderPair]) -> Vec<HeaderRecord> {
-    headers
-        .iter()
-        .map(|h| HeaderRecord {
-            name: h.name.clone(),
-            value: h.value.to_vec(),
-        })
-        .collect()
-}
-
 fn header_pairs(headers: Vec<HeaderRecord>) -> Vec<HeaderPair> {
     headers
         .into_iter()
@@ -24,26 +14,34 @@ fn header_pairs(headers: Vec<HeaderRecord>) -> Vec<HeaderPair> {
         .collect()
 }
 
-/// The wire form of a (necessarily redacted) capture.
-pub fn capture_to_record(c: &Capture) -> CaptureRecord {
+/// The wire bytes of a (necessarily redacted) capture, written straight from
+/// its borrowed parts (byte for byte what `ghost_schema::encode` gives for the
+/// equivalent `CaptureRecord`).
+pub fn capture_bytes(c: &Capture) -> Result<Vec<u8>, ghost_schema::SchemaError> {
     let p = c.parts();
-    CaptureRecord {
-        id: p.id.clone(),
-        service: p.service.clone(),
-        session_id: p.session_id.clone(),
-        method: p.method.clone(),
-        uri: p.uri.clone(),
-        request_headers: header_records(&p.request_headers),
-        request_body: p.request_body.to_vec(),
+    let fields = ghost_schema::CaptureFields {
+        id: &p.id,
+        service: &p.service,
+        session_id: &p.session_id,
+        method: &p.method,
+        uri: &p.uri,
+        request_body: &p.request_body,
         status: i32::from(p.status),
-        response_headers: header_records(&p.response_headers),
-        response_body: p.response_body.to_vec(),
+        response_body: &p.response_body,
         started_at_us: p.started_at_us,
         duration_us: p.duration_us,
-        upstream: p.upstream.clone(),
-        http_version: p.http_version.clone(),
+        upstream: &p.upstream,
+        http_version: &p.http_version,
         body_truncated: p.body_truncated,
+    };
+    fn pairs(h: &[HeaderPair]) -> impl ExactSizeIterator<Item = (&str, &[u8])> + Clone {
+        h.iter().map(|h| (h.name.as_str(), &h.value[..]))
     }
+    ghost_schema::encode_capture(
+        &fields,
+        pairs(&p.request_headers),
+        pairs(&p.response_headers),
+    )
 }
 
 /// A capture read back from the log. It goes through the redactor again: a log

@@ -37,6 +37,8 @@ pub struct ProxyConfig {
     pub redactor: Redactor,
     /// Seconds clients are told to wait while TRANSITIONING.
     pub retry_after_secs: u32,
+    /// Request threads, each with its own connections and upstream pool.
+    pub threads: usize,
 }
 
 impl ProxyConfig {
@@ -49,6 +51,12 @@ impl ProxyConfig {
             durable_captures: false,
             redactor: Redactor::default(),
             retry_after_secs: 1,
+            threads: default_threads(),
         }
     }
+}
+
+/// One request thread per available core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -12,6 +12,11 @@ pub enum ProxyError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot start a request thread: {source}")]
+    Thread {
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid proxy configuration: {0}")]
     Config(String),
     #[error("log error while {context}: {source}")]

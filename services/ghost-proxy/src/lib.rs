@@ -22,6 +22,7 @@ pub mod routes;
 mod server;
 mod service;
 mod state;
+mod threads;
 
 pub use codec::{mode_from_record, mode_to_record};
 pub use config::{ProxyConfig, ServiceConfig};

@@ -4,7 +4,9 @@
 //! is applied before the proxy serves (so a restart never serves a half library).
 //! Then one task per captures partition tails new records into the builder, a
 //! snapshot task publishes coalesced snapshots, and a modes task applies mode
-//! changes in order.
+//! changes in order. The captures tails run only while the library is wanted
+//! (some scope in MOCK/TRANSITIONING, or a caller in `ProxyState::catch_up`):
+//! in LEARN they would decode every capture right after the proxy encoded it.
 
 use crate::codec::record_to_capture;
 use crate::error::ProxyError;
@@ -123,8 +125,16 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
         let state = state.clone();
         let mut shutdown = shutdown.clone();
         let dirty = dirty_tx.clone();
+        let mut wanted = state.wanted.subscribe();
         tokio::spawn(async move {
             while !*shutdown.borrow() {
+                if !*wanted.borrow_and_update() {
+                    tokio::select! {
+                        r = wanted.changed() => if r.is_err() { break },
+                        _ = shutdown.changed() => break,
+                    }
+                    continue;
+                }
                 let next = state.lock().next.get(p as usize).copied().unwrap_or(0);
                 let read = state
                     .log

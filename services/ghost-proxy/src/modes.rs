@@ -58,6 +58,14 @@ impl ModeTable {
         }
     }
 
+    /// Whether any scope serves (or is about to serve) from the library. While
+    /// nothing does, the library is materialized only on demand.
+    pub fn serves_library(&self) -> bool {
+        std::iter::once(&self.global)
+            .chain(self.services.values())
+            .any(|s| s.mode != Mode::Learn && s.mode != Mode::Passthrough)
+    }
+
     pub fn with_scope(&self, service: Option<&ServiceName>, state: ModeState) -> Self {
         let mut next = self.clone();
         match service {

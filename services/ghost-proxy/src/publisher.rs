@@ -4,7 +4,7 @@
 //! queue drops the capture and counts it. With durable captures the response waits
 //! for the log's acknowledgement of a synced append instead.
 
-use crate::codec::capture_to_record;
+use crate::codec::capture_bytes;
 use crate::metrics::{IoOp, Metrics};
 use bytes::Bytes;
 use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
@@ -205,7 +205,7 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
 }
 
 fn to_record(capture: &Capture, metrics: &Metrics) -> Result<Record, LogError> {
-    let value = ghost_schema::encode(&capture_to_record(capture)).map_err(|error| {
+    let value = capture_bytes(capture).map_err(|error| {
         metrics.io_error(IoOp::CapturePublish);
         metrics.captures_dropped.increment(1);
         tracing::error!(%error, capture = capture.id(), "capture could not be encoded");

@@ -1,5 +1,6 @@
-//! Start-up and the accept loop: HTTP/1.1 and h2c on one listener, graceful
-//! shutdown (stop accepting → drain connections → deadline → flush captures).
+//! Start-up and the accept loop: HTTP/1.1 and h2c on one listener, connections
+//! handed to the request threads, graceful shutdown (stop accepting → drain
+//! connections → deadline → flush captures).
 
 use crate::config::ProxyConfig;
 use crate::error::ProxyError;
@@ -10,16 +11,12 @@ use crate::modes::ModeTable;
 use crate::publisher::Publisher;
 use crate::routes::Routes;
 use crate::state::{Materialized, ProxyState};
+use crate::threads::Threads;
 use arc_swap::ArcSwap;
 use ghost_log::{SharedLog, TopicSpec};
 use ghost_model::topics;
-use hyper::service::service_fn;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -41,7 +38,7 @@ pub struct RunningProxy {
     pub local_addr: SocketAddr,
     pub state: Arc<ProxyState>,
     shutdown: watch::Sender<bool>,
-    accept: JoinHandle<()>,
+    accept: JoinHandle<Threads>,
     publisher: JoinHandle<()>,
 }
 
@@ -72,11 +69,6 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         config.redactor.clone(),
         metrics.clone(),
     );
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector);
     let listen = config.listen;
     let state = Arc::new(ProxyState {
         config,
@@ -85,7 +77,6 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         modes: ArcSwap::from_pointee(ModeTable::default()),
         publisher,
         metrics,
-        client,
         log,
         materialized: Mutex::new(Materialized {
             next: vec![0; partitions as usize],
@@ -94,6 +85,8 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         applied: watch::channel(vec![0; partitions as usize]).0,
         modes_applied: watch::channel(0).0,
         ready: watch::channel(false).0,
+        wanted: watch::channel(false).0,
+        catch_ups: AtomicUsize::new(0),
     });
 
     let loaded = std::time::Instant::now();
@@ -116,7 +109,8 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     let (shutdown, shutdown_rx) = watch::channel(false);
     materializer::spawn_tails(&state, shutdown_rx.clone());
     state.ready.send_replace(true);
-    let accept = tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx));
+    let threads = Threads::spawn(state.config.threads, &state, &shutdown_rx)?;
+    let accept = tokio::spawn(accept_loop(listener, threads, shutdown_rx));
     Ok(RunningProxy {
         local_addr,
         state,
@@ -128,16 +122,9 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
 
 async fn accept_loop(
     listener: TcpListener,
-    state: Arc<ProxyState>,
+    mut threads: Threads,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
-    builder.http2().timer(TokioTimer::new());
+) -> Threads {
     loop {
         let (stream, _) = tokio::select! {
             r = listener.accept() => match r {
@@ -152,21 +139,12 @@ async fn accept_loop(
             _ = shutdown.changed() => break,
         };
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        let svc = service_fn(move |req| crate::service::handle(state.clone(), req));
-        let conn = builder
-            .serve_connection(TokioIo::new(stream), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(error) = conn.await {
-                tracing::debug!(%error, "connection ended with an error");
-            }
-        });
+        match stream.into_std() {
+            Ok(stream) => threads.hand_off(stream).await,
+            Err(error) => tracing::warn!(%error, "accepted connection unusable; dropped"),
+        }
     }
-    drop(listener);
-    // The caller bounds this with its deadline.
-    graceful.shutdown().await;
+    threads
 }
 
 impl RunningProxy {
@@ -174,10 +152,13 @@ impl RunningProxy {
     /// captures still queued to the log.
     pub async fn shutdown(self, deadline: Duration) {
         self.shutdown.send_replace(true);
-        let mut accept = self.accept;
-        if tokio::time::timeout(deadline, &mut accept).await.is_err() {
-            tracing::warn!("connections still open at the shutdown deadline; closing them");
-            accept.abort();
+        match self.accept.await {
+            Ok(threads) => {
+                if !threads.drain(deadline).await {
+                    tracing::warn!("connections still open at the shutdown deadline; closed them");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "the accept loop failed"),
         }
         let flushed = tokio::time::timeout(deadline, self.state.publisher.flush()).await;
         if flushed.is_err() {

@@ -3,7 +3,7 @@
 
 use crate::body::{ProxyBody, TeeBody};
 use crate::error::{json_error, json_response};
-use crate::library::{Match, MockResponse, recording::bodiless, recording::is_hop_by_hop};
+use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::{IoOp, MatchType};
 use crate::routes::ServiceRoute;
 use crate::state::ProxyState;
@@ -13,6 +13,8 @@ use ghost_model::{CaptureParts, HeaderPair, Mode};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,8 +28,21 @@ fn err(status: StatusCode, code: &str, detail: impl Into<String>) -> Resp {
     json_error(status, code, detail).map(ProxyBody::full)
 }
 
+pub(crate) type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
+
+/// What a request thread hands every request: the shared state and the
+/// thread's own upstream pool.
+pub(crate) struct RequestCtx {
+    pub state: Arc<ProxyState>,
+    pub client: UpstreamClient,
+}
+
 /// Entry point for every proxied request.
-pub async fn handle(state: Arc<ProxyState>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+pub(crate) async fn handle(
+    ctx: Arc<RequestCtx>,
+    req: Request<Incoming>,
+) -> Result<Resp, Infallible> {
+    let state = &ctx.state;
     if req.method() == Method::GET && req.uri().path() == "/metrics" {
         let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
         resp.headers_mut().insert(
@@ -37,7 +52,7 @@ pub async fn handle(state: Arc<ProxyState>, req: Request<Incoming>) -> Result<Re
         return Ok(resp);
     }
     let started = Instant::now();
-    let (resp, m) = dispatch(&state, req, started).await;
+    let (resp, m) = dispatch(&ctx, req, started).await;
     state.metrics.request(m);
     state
         .metrics
@@ -46,11 +61,8 @@ pub async fn handle(state: Arc<ProxyState>, req: Request<Incoming>) -> Result<Re
     Ok(resp)
 }
 
-async fn dispatch(
-    state: &Arc<ProxyState>,
-    req: Request<Incoming>,
-    started: Instant,
-) -> (Resp, MatchType) {
+async fn dispatch(ctx: &RequestCtx, req: Request<Incoming>, started: Instant) -> (Resp, MatchType) {
+    let state = &ctx.state;
     let host = req
         .headers()
         .get(header::HOST)
@@ -74,8 +86,8 @@ async fn dispatch(
     };
     match mode {
         Mode::Mock => mock(state, &route, req).await,
-        Mode::Learn => forward(state, &route, req, Some(session), started).await,
-        Mode::Passthrough => forward(state, &route, req, None, started).await,
+        Mode::Learn => forward(ctx, &route, req, Some(session), started).await,
+        Mode::Passthrough => forward(ctx, &route, req, None, started).await,
         Mode::Transitioning => {
             let mut resp = err(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -182,7 +194,28 @@ fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
     resp
 }
 
+fn is_hop(name: &http::HeaderName) -> bool {
+    // `HeaderName`s are lower-case already: plain comparisons, no case folding.
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names is cheaper than a remove
+    // (a hash and probe) per hop-by-hop name.
+    if !headers.keys().any(is_hop) {
+        return;
+    }
     // Names listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1); collecting
     // them allocates only when a Connection header is present.
     let listed: Vec<String> = match headers.get(header::CONNECTION) {
@@ -207,7 +240,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
     headers
         .iter()
-        .filter(|(n, _)| !is_hop_by_hop(n.as_str()))
+        .filter(|(n, _)| !is_hop(n))
         .map(|(n, v)| HeaderPair {
             name: n.as_str().to_owned(),
             value: Bytes::copy_from_slice(v.as_bytes()),
@@ -227,12 +260,13 @@ fn version_str(v: Version) -> &'static str {
 
 /// Forwards to the upstream; records the exchange when `session` is set (LEARN).
 async fn forward(
-    state: &ProxyState,
+    ctx: &RequestCtx,
     route: &ServiceRoute,
     req: Request<Incoming>,
     session: Option<Arc<str>>,
     started: Instant,
 ) -> (Resp, MatchType) {
+    let state = &ctx.state;
     let kind = if session.is_some() {
         MatchType::Learn
     } else {
@@ -281,12 +315,19 @@ async fn forward(
     *out.method_mut() = parts.method.clone();
     *out.uri_mut() = uri;
     *out.version_mut() = Version::HTTP_11;
-    let mut headers = parts.headers.clone();
+    // The capture keeps the request headers as received (built before they move
+    // into the upstream request, which saves a copy of the map).
+    let request_headers = if session.is_some() {
+        pairs(&parts.headers)
+    } else {
+        Vec::new()
+    };
+    let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
     headers.insert(header::HOST, route.host_header.clone());
     *out.headers_mut() = headers;
 
-    let resp = match state.client.request(out).await {
+    let resp = match ctx.client.request(out).await {
         Ok(r) => r,
         Err(e) => {
             state.metrics.io_error(IoOp::Upstream);
@@ -313,7 +354,7 @@ async fn forward(
         session_id: session.to_string(),
         method: parts.method.as_str().to_owned(),
         uri: pq.to_owned(),
-        request_headers: pairs(&parts.headers),
+        request_headers,
         request_body: body,
         status: rparts.status.as_u16(),
         response_headers: pairs(&rparts.headers),

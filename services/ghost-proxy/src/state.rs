@@ -9,18 +9,13 @@ use crate::modes::{ModeState, ModeTable};
 use crate::publisher::Publisher;
 use crate::routes::Routes;
 use arc_swap::ArcSwap;
-use bytes::Bytes;
 use ghost_log::SharedLog;
 use ghost_model::{Mode, ServiceName, topics};
 use ghost_schema::ModeChangeRecord;
-use http_body_util::Full;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::watch;
-
-pub(crate) type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
 
 /// The library under construction and how far into the captures topic it got.
 #[derive(Debug, Default)]
@@ -38,7 +33,6 @@ pub struct ProxyState {
     pub(crate) modes: ArcSwap<ModeTable>,
     pub(crate) publisher: Publisher,
     pub(crate) metrics: Metrics,
-    pub(crate) client: UpstreamClient,
     pub(crate) log: SharedLog,
     pub(crate) materialized: Mutex<Materialized>,
     /// Per captures partition: next offset included in the served library.
@@ -46,6 +40,12 @@ pub struct ProxyState {
     /// Next offset of the modes topic that has been applied.
     pub(crate) modes_applied: watch::Sender<u64>,
     pub(crate) ready: watch::Sender<bool>,
+    /// Whether the captures tails apply new records now: true while some scope
+    /// serves from the library or a caller waits in [`ProxyState::catch_up`].
+    /// In pure LEARN/PASSTHROUGH nothing reads the library, so decoding every
+    /// capture back as it is recorded would be wasted work on the request cores.
+    pub(crate) wanted: watch::Sender<bool>,
+    pub(crate) catch_ups: AtomicUsize,
 }
 
 impl std::fmt::Debug for ProxyState {
@@ -95,6 +95,65 @@ impl ProxyState {
             *cur = next;
             changed
         });
+    }
+
+    /// Re-evaluates whether the tails should be applying captures.
+    pub(crate) fn refresh_wanted(&self) {
+        let want = self.catch_ups.load(Ordering::Acquire) > 0 || self.modes.load().serves_library();
+        self.wanted
+            .send_if_modified(|cur| std::mem::replace(cur, want) != want);
+    }
+
+    /// Brings the library up to everything recorded until now (this proxy's queued
+    /// captures included) and returns it. In LEARN the library is materialized on
+    /// demand, so listings call this first.
+    pub async fn catch_up(&self) -> Arc<Library> {
+        struct Demand<'a>(&'a ProxyState);
+        impl Drop for Demand<'_> {
+            fn drop(&mut self) {
+                self.0.catch_ups.fetch_sub(1, Ordering::AcqRel);
+                self.0.refresh_wanted();
+            }
+        }
+        self.catch_ups.fetch_add(1, Ordering::AcqRel);
+        let _demand = Demand(self);
+        self.refresh_wanted();
+        self.publisher.flush().await;
+        let target = self.end_offsets(Vec::new()).await;
+        self.wait_applied(&target).await;
+        self.library()
+    }
+
+    /// `extra` plus the current end offset of every captures partition.
+    async fn end_offsets(&self, mut extra: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
+        let partitions = self.lock().next.len() as u32;
+        for p in 0..partitions {
+            match self.log.end_offset(topics::CAPTURES, p).await {
+                Ok(end) => extra.push((p, end)),
+                Err(error) => {
+                    tracing::warn!(%error, partition = p, "captures end offset unavailable")
+                }
+            }
+        }
+        extra
+    }
+
+    /// Waits until the served library includes every offset before `target`.
+    async fn wait_applied(&self, target: &[(u32, u64)]) {
+        let mut applied = self.applied.subscribe();
+        loop {
+            self.publish_snapshot();
+            let reached = {
+                let cur = applied.borrow_and_update();
+                target
+                    .iter()
+                    .all(|(p, off)| cur.get(*p as usize).is_some_and(|a| a >= off))
+            };
+            if reached {
+                return;
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(50), applied.changed()).await;
+        }
     }
 
     /// Waits until the modes topic has been applied past `offset` and the scope
@@ -173,6 +232,7 @@ impl ProxyState {
         };
         self.modes
             .store(Arc::new(table.with_scope(scope.as_ref(), state)));
+        self.refresh_wanted();
         if transition {
             let this = self.clone();
             let barrier = barrier(&record);
@@ -188,31 +248,9 @@ impl ProxyState {
     ) {
         // Everything this proxy recorded before the switch must be in the log...
         self.publisher.flush().await;
-        let mut target = barrier;
-        let partitions = self.lock().next.len() as u32;
-        for p in 0..partitions {
-            match self.log.end_offset(topics::CAPTURES, p).await {
-                Ok(end) => target.push((p, end)),
-                Err(error) => {
-                    tracing::warn!(%error, partition = p, "end offset unavailable for the mode barrier")
-                }
-            }
-        }
+        let target = self.end_offsets(barrier).await;
         // ...and in the library, before MOCK serves anything.
-        let mut applied = self.applied.subscribe();
-        loop {
-            self.publish_snapshot();
-            let reached = {
-                let cur = applied.borrow_and_update();
-                target
-                    .iter()
-                    .all(|(p, off)| cur.get(*p as usize).is_some_and(|a| a >= off))
-            };
-            if reached {
-                break;
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(50), applied.changed()).await;
-        }
+        self.wait_applied(&target).await;
         let table = self.modes.load();
         let Some(cur) = table.scope(scope.as_ref()) else {
             return;

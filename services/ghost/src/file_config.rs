@@ -32,6 +32,7 @@ pub struct FileConfig {
     pub control_addr: Option<SocketAddr>,
     pub max_body_bytes: Option<usize>,
     pub durable_captures: Option<bool>,
+    pub proxy_threads: Option<u16>,
     pub fsync: Option<Fsync>,
     #[serde(default)]
     pub redact_headers: Vec<String>,

@@ -140,6 +140,9 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     if let Some(n) = args.max_body_bytes.or(file.max_body_bytes) {
         proxy.max_body_bytes = n;
     }
+    if let Some(n) = args.proxy_threads.or(file.proxy_threads) {
+        proxy.threads = usize::from(n.max(1));
+    }
     proxy.durable_captures = args
         .durable_captures
         .or(file.durable_captures)

@@ -8,6 +8,8 @@ use ghost_proxy::modes::ModeState;
 use std::sync::Arc;
 use std::time::Duration;
 
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub struct ProxyView {
     state: Arc<ProxyState>,
 }
@@ -58,12 +60,19 @@ impl StateView for ProxyView {
         }
     }
 
-    fn mocks(
+    async fn mocks(
         &self,
         service: Option<&ServiceName>,
         offset: usize,
         limit: usize,
-    ) -> (usize, Vec<MockInfo>) {
+    ) -> (usize, Vec<MockInfo>, bool) {
+        // In LEARN the library is materialized on demand; a log that does not
+        // answer in time must not hang the listing, so it lists what is applied.
+        let caught_up = tokio::time::timeout(CATCH_UP_TIMEOUT, self.state.catch_up()).await;
+        let up_to_date = caught_up.is_ok();
+        if !up_to_date {
+            tracing::warn!("library catch-up timed out; listing what is applied");
+        }
         let lib = self.state.library();
         let matching = lib
             .recordings()
@@ -83,7 +92,7 @@ impl StateView for ProxyView {
                 body_bytes: r.response.body.len(),
             })
             .collect();
-        (total, items)
+        (total, items, up_to_date)
     }
 
     fn ready(&self) -> bool {
