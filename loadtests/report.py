@@ -23,8 +23,11 @@ SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 SCENARIOS = {
     "bare": ("bare-server direct (baseline)", "`GET /users/42` straight to bare-server", None),
     "mock-exact": ("ghost MOCK, exact hits", "`GET /users/42` (recorded) through ghost in MOCK", "bare"),
+    "mock-exact-shared": ("ghost MOCK, exact hits, shared runtime (information)", "as `mock-exact`, with `--proxy-threads 0`", "bare"),
     "mock-swap": ("ghost MOCK, smart-swap hits", "`GET /users/99` through ghost in MOCK; only `/users/42` is recorded", "bare"),
     "learn": ("ghost LEARN (forward + record)", "`GET /users/42` through `ghost proxy` (the proxy process alone, embedded log) in LEARN to bare-server, every request recorded", "bare"),
+    "learn-shared": ("ghost LEARN, shared runtime (information)", "as `learn`, with `--proxy-threads 0`: connections served on one work-stealing runtime instead of per-core request threads", "bare"),
+    "learn-kafka": ("ghost LEARN over Kafka (information)", "as `learn`, with `--log kafka://` to a tansu broker on the same 2 cores (the broker's CPU is not in the server column)", "bare"),
     "learn-up": ("ghost LEARN under `ghost up` (information)", "as above, but `ghost up`: the scrubber worker runs in the same process and scrubs every capture on the same 2 cores", "bare"),
     "bare-random": ("bare-server direct, random ids (baseline)", "`GET /users/{random 1..N}` straight to bare-server (wrk Lua script)", None),
     "mock-100k": ("ghost MOCK, exact hits on the 100k library", "`GET /users/{random 1..N}` through ghost in MOCK with N recordings", "bare-random"),
@@ -376,6 +379,35 @@ def render(run_dir):
     else:
         add("Not measured in this run.")
         add("")
+
+    scrub = []
+    for backend in ("embedded", "kafka"):
+        try:
+            with open(f"{run_dir}/scrub-{backend}.json") as f:
+                scrub.append(json.loads(f.read().strip().splitlines()[-1]))
+        except (OSError, ValueError, IndexError):
+            pass
+    add("## Scrubber throughput")
+    add("")
+    if scrub:
+        add(
+            "`scrub-bench`: the real scrubber worker (`ghost_scrubber::worker::run`, as in `ghost worker scrub`) "
+            "drains N captures already on `ghost.captures.v1`; each capture has the same ~2 KB JSON order "
+            "document (customer, addresses, 6 line items, payment; about a dozen PII values) as request and "
+            "response body, so every capture is ~4 KB of JSON to scan. \"Per core\" is captures per CPU-second "
+            "of the worker's process (with Kafka, the broker's CPU is not included)."
+        )
+        add("")
+        add("| Log | captures | body bytes | wall | captures/s | CPU-seconds | captures/s per core |")
+        add("|---|---:|---:|---:|---:|---:|---:|")
+        for r in scrub:
+            add(
+                f"| {r['backend']} | {r['captures']:,} | {r['mean_body_bytes']:,} | {r['wall_s']:.1f} s | "
+                f"{r['captures_per_s']:,.0f} | {r['cpu_s']:.1f} | {r['captures_per_cpu_s']:,.0f} |"
+            )
+    else:
+        add("Not measured in this run.")
+    add("")
 
     add("## Caveats")
     add("")

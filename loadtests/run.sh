@@ -4,6 +4,11 @@
 #   b. ghost MOCK exact hits        (/users/42 recorded, then MOCK)
 #   c. ghost MOCK smart-swap hits   (/users/99 served from the /users/42 recording)
 #   d. ghost LEARN                  (forwarding to bare-server and recording every request)
+#      also on the shared work-stealing runtime (--proxy-threads 0) and over Kafka
+#      (a tansu broker started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on
+#      the shared runtime
+#   f. scrubber worker throughput on ~2 KB JSON bodies, embedded log and Kafka
+#      (scrub-bench; SCRUB_CAPTURES sets the count, default 20000)
 #   e. a 100k-recording library: start-up time and RSS (gen-library), plus MOCK exact
 #      hits over random ids of it against bare-server with the same random ids
 #   and the baseline once more at the end as a drift check.
@@ -45,10 +50,10 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 "$ROOT/scripts/install-wrk.sh"
 
-log "building release binaries (ghost, bare-server, gen-library)"
+log "building release binaries (ghost, bare-server, gen-library, scrub-bench)"
 (cd "$ROOT" && cargo build --release --quiet -p ghost -p ghost-loadtests)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-for b in ghost bare-server gen-library; do
+for b in ghost bare-server gen-library scrub-bench; do
     [ -x "$BIN/$b" ] || { echo "run.sh: $BIN/$b missing after the build" >&2; exit 1; }
 done
 
@@ -127,20 +132,22 @@ BARE="$(wait_for_line "$WORK/bare.out" '^listening on ' "$BARE_PID" | awk '{prin
 GHOST_PID=""
 PROXY=""
 CONTROL=""
-# start_ghost DATA_DIR
+# start_ghost DATA_DIR [extra flags...]
 start_ghost() {
-    local out="$1.out"
-    GHOST_API_KEY="$API_KEY" "$BIN/ghost" up --data "$1" --upstream "http://$BARE" \
-        --proxy-addr 127.0.0.1:0 --control-addr 127.0.0.1:0 >"$out" 2>"$1.log" &
+    local out="$1.out" dir="$1"
+    shift
+    GHOST_API_KEY="$API_KEY" "$BIN/ghost" up --data "$dir" --upstream "http://$BARE" \
+        --proxy-addr 127.0.0.1:0 --control-addr 127.0.0.1:0 "$@" >"$out" 2>"$dir.log" &
     GHOST_PID=$!
     PIDS+=("$GHOST_PID")
     PROXY="$(wait_for_line "$out" '^ghost proxy listening on ' "$GHOST_PID" | sed 's#.*http://##')"
     CONTROL="$(wait_for_line "$out" '^ghost control listening on ' "$GHOST_PID" | sed 's#.*http://##')"
 }
-# start_proxy DATA_DIR: `ghost proxy` alone (no control plane, no workers).
+# start_proxy DATA_DIR [extra flags...]: `ghost proxy` alone (no control plane, no workers).
 start_proxy() {
-    local out="$1.out"
-    "$BIN/ghost" proxy --data "$1" --upstream "http://$BARE" --proxy-addr 127.0.0.1:0 >"$out" 2>"$1.log" &
+    local out="$1.out" dir="$1"
+    shift
+    "$BIN/ghost" proxy --data "$dir" --upstream "http://$BARE" --proxy-addr 127.0.0.1:0 "$@" >"$out" 2>"$dir.log" &
     GHOST_PID=$!
     PIDS+=("$GHOST_PID")
     PROXY="$(wait_for_line "$out" '^ghost proxy listening on ' "$GHOST_PID" | sed 's#.*http://##')"
@@ -242,6 +249,14 @@ HWM_MOCK="$(rss_kib "$GHOST_PID" VmHWM)"
 curl -fsS "http://$PROXY/metrics" >"$WORK/mock.metrics"
 stop_ghost
 
+log "b'. ghost MOCK exact hits on the shared work-stealing runtime (--proxy-threads 0)"
+start_ghost "$WORK/mock-shared" --proxy-threads 0
+curl -fsS "http://$PROXY/users/42" -o /dev/null
+set_mode MOCK
+expect_mock "http://$PROXY/users/42" exact
+measure mock-exact-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+stop_ghost
+
 log "d. ghost LEARN (fresh data dir per connection count)"
 start_ghost "$WORK/learn-up"
 curl -fsS "http://$PROXY/users/42" -o /dev/null
@@ -268,6 +283,47 @@ open(path, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 print(f"  learn c={conns}: {published} captures published, {dropped} dropped")
 PY
 done
+
+log "d'. ghost LEARN on the shared runtime (--proxy-threads 0)"
+start_proxy "$WORK/learn-shared" --proxy-threads 0
+curl -fsS "http://$PROXY/users/42" -o /dev/null
+measure learn-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+stop_ghost
+
+# A tansu broker for the Kafka scenarios (BENCH_KAFKA=0 skips them).
+KAFKA=""
+if [ "${BENCH_KAFKA:-1}" != 0 ]; then
+    TANSU="$("$ROOT/scripts/install-tansu.sh")"
+    KPORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "$TANSU" broker --listener-url "tcp://127.0.0.1:$KPORT" --advertised-listener-url "tcp://127.0.0.1:$KPORT" \
+        --storage-engine memory://tansu/ >"$WORK/tansu.log" 2>&1 &
+    TANSU_PID=$!
+    PIDS+=("$TANSU_PID")
+    for _ in $(seq 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$KPORT") 2>/dev/null && break
+        sleep 0.1
+    done
+    KAFKA="kafka://127.0.0.1:$KPORT"
+    "$BIN/ghost" topics apply --log "$KAFKA" >"$WORK/topics-apply.out"
+
+    log "d''. ghost LEARN over Kafka ($KAFKA)"
+    start_proxy "$WORK/learn-kafka" --log "$KAFKA"
+    curl -fsS "http://$PROXY/users/42" -o /dev/null
+    measure learn-kafka 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+    stop_ghost
+fi
+
+# Scrubber throughput on ~2 KB JSON bodies: embedded log, then Kafka.
+SCRUB_N="${SCRUB_CAPTURES:-20000}"
+log "f. scrubber throughput, $SCRUB_N captures (embedded log)"
+"$BIN/scrub-bench" --captures "$SCRUB_N" | tee "$WORK/scrub-embedded.json"
+if [ -n "$KAFKA" ]; then
+    log "f. scrubber throughput, $SCRUB_N captures ($KAFKA)"
+    "$BIN/scrub-bench" --captures "$SCRUB_N" --log "$KAFKA" | tee "$WORK/scrub-kafka.json"
+    kill -TERM "$TANSU_PID" 2>/dev/null || true
+    wait "$TANSU_PID" 2>/dev/null || true
+    forget_pid "$TANSU_PID"
+fi
 
 if [ "$LIBRARY_N" != 0 ]; then
     log "e. $LIBRARY_N-recording library: record, restart, start-up time and RSS"
@@ -321,7 +377,7 @@ PY
 
 mkdir -p "$LT/results/raw"
 rm -f "$LT/results/raw/"*
-cp "$WORK"/*.wrk "$WORK"/*.metrics "$RUNS" "$WORK/meta.json" "$LT/results/raw/"
+cp "$WORK"/*.wrk "$WORK"/*.metrics "$RUNS" "$WORK/meta.json" "$WORK"/scrub-*.json "$LT/results/raw/"
 for f in "$WORK"/*.perf "$WORK/library.txt"; do
     if [ -f "$f" ]; then cp "$f" "$LT/results/raw/"; fi
 done

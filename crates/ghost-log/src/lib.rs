@@ -17,6 +17,7 @@ mod names;
 mod partitioner;
 mod record;
 pub mod subscription;
+pub mod trace;
 
 pub use error::LogError;
 pub use partitioner::{murmur2, partition_for_key};

@@ -10,6 +10,7 @@ use crate::metric_names::{LAG, RECORDS_TOTAL};
 use crate::shutdown::Shutdown;
 use async_trait::async_trait;
 use bytes::Bytes;
+use ghost_log::trace::{TRACEPARENT, TraceParent, continue_trace};
 use ghost_log::{
     Durability, Header, LogError, Record, SharedLog, StoredRecord, TopicSpec, subscribe,
 };
@@ -165,7 +166,9 @@ pub async fn run_worker(
             match result {
                 Ok(outs) => {
                     ok.increment(1);
-                    for o in outs {
+                    let cause = TraceParent::of(&record.headers);
+                    for mut o in outs {
+                        continue_trace(&mut o.record, cause.as_ref());
                         outputs.entry(o.topic).or_default().push(o.record);
                     }
                 }
@@ -204,7 +207,10 @@ pub async fn run_worker(
 }
 
 fn dead_letter(config: &WorkerConfig, record: &StoredRecord, e: &HandleError) -> Record {
+    let cause = TraceParent::of(&record.headers);
     let mut headers = record.headers.clone();
+    // The dead letter is a new hop of the same trace.
+    headers.retain(|h| h.name != TRACEPARENT);
     for (name, value) in [
         ("ghost-dlq-worker", config.name.clone()),
         ("ghost-dlq-topic", config.input.clone()),
@@ -217,12 +223,14 @@ fn dead_letter(config: &WorkerConfig, record: &StoredRecord, e: &HandleError) ->
             value: Bytes::from(value),
         });
     }
-    Record {
+    let mut out = Record {
         key: record.key.clone(),
         value: record.value.clone(),
         headers,
         timestamp_ms: 0,
-    }
+    };
+    continue_trace(&mut out, cause.as_ref());
+    out
 }
 
 /// Appends every output (synced), retrying transient failures; gives up only

@@ -3,6 +3,7 @@
 
 use crate::publisher::Publisher;
 use bytes::{Bytes, BytesMut};
+use ghost_log::trace::TraceParent;
 use ghost_model::CaptureParts;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -73,6 +74,7 @@ pub struct TeeBody {
     cap: usize,
     truncated: bool,
     pending: Option<CaptureParts>,
+    trace: TraceParent,
     started: Instant,
     publisher: Publisher,
 }
@@ -81,6 +83,7 @@ impl TeeBody {
     pub fn new(
         inner: Incoming,
         pending: CaptureParts,
+        trace: TraceParent,
         cap: usize,
         started: Instant,
         publisher: Publisher,
@@ -92,6 +95,7 @@ impl TeeBody {
             cap,
             truncated: false,
             pending: Some(pending),
+            trace,
             started,
             publisher,
         }
@@ -103,7 +107,7 @@ impl TeeBody {
             parts.body_truncated = self.truncated;
             parts.duration_us =
                 i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX);
-            self.publisher.enqueue(parts);
+            self.publisher.enqueue(parts, self.trace);
         }
     }
 }

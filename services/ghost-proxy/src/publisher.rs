@@ -7,6 +7,7 @@
 use crate::codec::capture_bytes;
 use crate::metrics::{IoOp, Metrics};
 use bytes::Bytes;
+use ghost_log::trace::TraceParent;
 use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
 use ghost_model::{Capture, CaptureParts, Redactor, topics};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ const APPEND_ATTEMPTS: u32 = 3;
 enum Job {
     Capture {
         capture: Box<Capture>,
+        trace: TraceParent,
         ack: Option<oneshot::Sender<Result<Ack, LogError>>>,
     },
     Flush(oneshot::Sender<()>),
@@ -72,10 +74,12 @@ impl Publisher {
     }
 
     /// Queues a capture without waiting; a full queue drops it (counted).
-    pub fn enqueue(&self, parts: CaptureParts) {
+    /// `trace` is the span the capture's record carries.
+    pub fn enqueue(&self, parts: CaptureParts, trace: TraceParent) {
         let capture = self.redactor.capture(parts);
         let job = Job::Capture {
             capture: Box::new(capture),
+            trace,
             ack: None,
         };
         if self.tx.try_send(job).is_ok() {
@@ -87,12 +91,17 @@ impl Publisher {
     }
 
     /// Publishes a capture and waits until the log has synced it.
-    pub async fn publish_durable(&self, parts: CaptureParts) -> Result<Ack, PublishError> {
+    pub async fn publish_durable(
+        &self,
+        parts: CaptureParts,
+        trace: TraceParent,
+    ) -> Result<Ack, PublishError> {
         let capture = self.redactor.capture(parts);
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Capture {
                 capture: Box::new(capture),
+                trace,
                 ack: Some(tx),
             })
             .await
@@ -135,7 +144,11 @@ async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
         }
         for job in jobs.drain(..) {
             match job {
-                Job::Capture { capture, ack } => group.push((capture, ack)),
+                Job::Capture {
+                    capture,
+                    trace,
+                    ack,
+                } => group.push((capture, trace, ack)),
                 Job::Flush(done) => {
                     // Everything queued before the flush is appended before it answers.
                     publish_group(&log, &mut group, &metrics).await;
@@ -150,22 +163,26 @@ async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
 /// Most captures appended in one pipelined batch (one group commit).
 const BATCH: usize = 512;
 
-type Pending = (Box<Capture>, Option<oneshot::Sender<Result<Ack, LogError>>>);
+type Pending = (
+    Box<Capture>,
+    TraceParent,
+    Option<oneshot::Sender<Result<Ack, LogError>>>,
+);
 
 /// Appends a group of captures as one batch; failures are retried one by one.
 async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metrics) {
     if group.is_empty() {
         return;
     }
-    let durability = if group.iter().any(|(_, ack)| ack.is_some()) {
+    let durability = if group.iter().any(|(_, _, ack)| ack.is_some()) {
         Durability::Synced
     } else {
         Durability::Written
     };
     let mut encoded = Vec::with_capacity(group.len());
     let mut records = Vec::with_capacity(group.len());
-    for (capture, ack) in group.drain(..) {
-        match to_record(&capture, metrics) {
+    for (capture, trace, ack) in group.drain(..) {
+        match to_record(&capture, &trace, metrics) {
             Ok(r) => {
                 records.push(r);
                 encoded.push((capture, ack));
@@ -204,7 +221,11 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
     }
 }
 
-fn to_record(capture: &Capture, metrics: &Metrics) -> Result<Record, LogError> {
+fn to_record(
+    capture: &Capture,
+    trace: &TraceParent,
+    metrics: &Metrics,
+) -> Result<Record, LogError> {
     let value = capture_bytes(capture).map_err(|error| {
         metrics.io_error(IoOp::CapturePublish);
         metrics.captures_dropped.increment(1);
@@ -214,10 +235,13 @@ fn to_record(capture: &Capture, metrics: &Metrics) -> Result<Record, LogError> {
     Ok(Record {
         key: Some(Bytes::copy_from_slice(capture.service().as_bytes())),
         value: Some(Bytes::from(value)),
-        headers: vec![Header {
-            name: SCHEMA_HEADER.to_owned(),
-            value: Bytes::from_static(b"dev.ghost.Capture"),
-        }],
+        headers: vec![
+            Header {
+                name: SCHEMA_HEADER.to_owned(),
+                value: Bytes::from_static(b"dev.ghost.Capture"),
+            },
+            trace.header(),
+        ],
         timestamp_ms: capture.started_at_us() / 1000,
     })
 }

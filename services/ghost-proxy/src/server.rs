@@ -109,7 +109,11 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     let (shutdown, shutdown_rx) = watch::channel(false);
     materializer::spawn_tails(&state, shutdown_rx.clone());
     state.ready.send_replace(true);
-    let threads = Threads::spawn(state.config.threads, &state, &shutdown_rx)?;
+    let threads = if state.config.threads == 0 {
+        Threads::shared(&state, &shutdown_rx)
+    } else {
+        Threads::spawn(state.config.threads, &state, &shutdown_rx)?
+    };
     let accept = tokio::spawn(accept_loop(listener, threads, shutdown_rx));
     Ok(RunningProxy {
         local_addr,

@@ -8,6 +8,7 @@ use crate::metrics::{IoOp, MatchType};
 use crate::routes::ServiceRoute;
 use crate::state::ProxyState;
 use bytes::Bytes;
+use ghost_log::trace::{TRACEPARENT, TraceParent};
 use ghost_model::fingerprint::{body_fingerprint, request_key};
 use ghost_model::{CaptureParts, HeaderPair, Mode};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
@@ -317,10 +318,15 @@ async fn forward(
     *out.version_mut() = Version::HTTP_11;
     // The capture keeps the request headers as received (built before they move
     // into the upstream request, which saves a copy of the map).
-    let request_headers = if session.is_some() {
-        pairs(&parts.headers)
+    let (request_headers, trace) = if session.is_some() {
+        // The capture's record continues the client's trace when it sent one.
+        let given = parts.headers.get(TRACEPARENT).map(HeaderValue::as_bytes);
+        (
+            pairs(&parts.headers),
+            Some(TraceParent::continue_or_root(given)),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
@@ -344,7 +350,7 @@ async fn forward(
     };
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
-    let Some(session) = session else {
+    let (Some(session), Some(trace)) = (session, trace) else {
         return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
     };
 
@@ -367,7 +373,7 @@ async fn forward(
     };
 
     if state.config.durable_captures {
-        return durable(state, rparts, rbody, capture, started, kind).await;
+        return durable(state, rparts, rbody, capture, trace, started, kind).await;
     }
     let no_body = parts.method == Method::HEAD
         || bodiless(rparts.status)
@@ -375,10 +381,10 @@ async fn forward(
     if no_body {
         let mut capture = capture;
         capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-        state.publisher.enqueue(capture);
+        state.publisher.enqueue(capture, trace);
         return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
     }
-    let tee = TeeBody::new(rbody, capture, cap, started, state.publisher.clone());
+    let tee = TeeBody::new(rbody, capture, trace, cap, started, state.publisher.clone());
     (
         Response::from_parts(rparts, ProxyBody::Tee(Box::new(tee))),
         kind,
@@ -392,6 +398,7 @@ async fn durable(
     rparts: http::response::Parts,
     rbody: Incoming,
     mut capture: CaptureParts,
+    trace: TraceParent,
     started: Instant,
     kind: MatchType,
 ) -> (Resp, MatchType) {
@@ -409,7 +416,7 @@ async fn durable(
     };
     capture.response_body = body.clone();
     capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-    if let Err(e) = state.publisher.publish_durable(capture).await {
+    if let Err(e) = state.publisher.publish_durable(capture, trace).await {
         let detail = format!("the exchange was not acknowledged by the log: {e}");
         return (
             err(

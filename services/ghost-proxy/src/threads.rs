@@ -91,6 +91,28 @@ impl Threads {
         })
     }
 
+    /// Serves every connection on the caller's (work-stealing) runtime instead,
+    /// sharing one upstream pool.
+    pub(crate) fn shared(state: &Arc<ProxyState>, shutdown: &watch::Receiver<bool>) -> Self {
+        let (abort, mut abort_rx) = watch::channel(false);
+        let (tx, rx) = mpsc::channel(HANDOFF_QUEUE);
+        let (done_tx, done_rx) = oneshot::channel();
+        let (state, shutdown) = (state.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = serve(rx, state, shutdown) => {}
+                _ = abort_rx.wait_for(|a| *a) => {}
+            }
+            let _ = done_tx.send(());
+        });
+        Self {
+            queues: vec![tx],
+            next: 0,
+            drained: vec![done_rx],
+            abort,
+        }
+    }
+
     /// Hands a connection to the next thread with room, waiting if none has.
     pub(crate) async fn hand_off(&mut self, stream: std::net::TcpStream) {
         let n = self.queues.len();

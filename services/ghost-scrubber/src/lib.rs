@@ -13,7 +13,9 @@
 //! shared across threads. Quality is measured by `tests/corpus.rs`; see
 //! `docs/scrubber-quality.md`. The worker around it is separate: [`service`] turns
 //! a capture into a sealed scrubbed capture, [`config_store`] follows rule sets
-//! from `ghost.config.v1`, and [`worker`] runs it on the shared worker loop.
+//! from `ghost.config.v1`, [`worker`] runs it on the shared worker loop, and
+//! [`seal`] holds the rule downstream stores keep: a sealed record is never
+//! replaced by an unsealed one.
 
 mod body;
 pub mod config_store;
@@ -23,6 +25,7 @@ pub mod keys;
 pub mod pii;
 mod report;
 pub mod rules;
+pub mod seal;
 pub mod service;
 pub mod worker;
 

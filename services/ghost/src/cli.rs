@@ -107,7 +107,7 @@ pub struct CommonArgs {
     #[arg(long, env = "GHOST_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
     /// Proxy request threads, each serving its own connections. Default: one per core.
-    #[arg(long, env = "GHOST_PROXY_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, env = "GHOST_PROXY_THREADS", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub proxy_threads: Option<u16>,
     /// Make each LEARN response wait until its capture is synced to disk.
     #[arg(long, env = "GHOST_DURABLE_CAPTURES")]

@@ -141,7 +141,7 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
         proxy.max_body_bytes = n;
     }
     if let Some(n) = args.proxy_threads.or(file.proxy_threads) {
-        proxy.threads = usize::from(n.max(1));
+        proxy.threads = usize::from(n);
     }
     proxy.durable_captures = args
         .durable_captures

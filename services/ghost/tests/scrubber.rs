@@ -12,11 +12,12 @@
 
 use bytes::Bytes;
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
+use ghost_log::trace::TraceParent;
 use ghost_log::{Durability, Record, SharedLog};
 use ghost_model::topics;
 use ghost_schema::{CaptureRecord, HeaderRecord, ScrubbedCaptureRecord};
+use ghost_scrubber::seal::{Applied, SealedView};
 use ghost_test_util::Broker;
-use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -49,6 +50,17 @@ fn capture(i: usize) -> CaptureRecord {
         upstream: "http://upstream".into(),
         http_version: "HTTP/1.1".into(),
         body_truncated: false,
+    }
+}
+
+/// A distinct, known trace per capture.
+fn trace_of(i: usize) -> TraceParent {
+    let mut trace_id = [0u8; 16];
+    trace_id[8..].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    TraceParent {
+        trace_id,
+        span_id: [0xab; 8],
+        flags: 1,
     }
 }
 
@@ -110,6 +122,7 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
                         Record {
                             key: Some(Bytes::from(c.service.clone())),
                             value: Some(Bytes::from(ghost_schema::encode(&c).unwrap())),
+                            headers: vec![trace_of(i).header()],
                             ..Record::default()
                         }
                     })
@@ -152,7 +165,7 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let mut ids = HashSet::new();
+    let mut view = SealedView::default();
     let mut records = 0;
     for p in 0..topics::CAPTURES_PARTITIONS {
         // Read until nothing more arrives: this process did not produce to the
@@ -174,6 +187,16 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
             for r in batch {
                 let s: ScrubbedCaptureRecord =
                     ghost_schema::decode(r.value.as_ref().unwrap()).unwrap();
+                // The scrubbed record is the next hop of its capture's trace.
+                let i: usize = s.id.trim_start_matches("cap-").parse().unwrap();
+                let trace = TraceParent::of(&r.headers).expect("traceparent on every record");
+                assert_eq!(trace.trace_id, trace_of(i).trace_id, "trace of {}", s.id);
+                assert_ne!(
+                    trace.span_id,
+                    trace_of(i).span_id,
+                    "a new span for {}",
+                    s.id
+                );
                 assert!(s.scrubbed_at_us > 0, "sealed");
                 let text = String::from_utf8_lossy(&s.request_body).to_string() + &s.uri;
                 assert!(
@@ -188,12 +211,12 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
                     s.findings
                 );
                 records += 1;
-                ids.insert(s.id);
+                assert_ne!(view.apply(s), Applied::Unsealed);
             }
         }
     }
     assert_eq!(
-        ids.len(),
+        view.len(),
         n,
         "every capture scrubbed ({records} records incl. redeliveries)"
     );

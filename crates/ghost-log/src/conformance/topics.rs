@@ -1,6 +1,7 @@
 //! Checks of topic management, record round trips and key partitioning.
 
 use super::{append, bytes, keyed, read_all, topic};
+use crate::trace::{TRACEPARENT, TraceParent};
 use crate::{Durability, Header, Log, LogError, Record, TopicSpec, partition_for_key};
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -77,8 +78,11 @@ pub async fn unknown_topic_and_partition(log: &dyn Log, ns: &str) {
     );
 }
 
+const GIVEN_TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 /// Keys, values, tombstones, headers and timestamps come back as appended; a zero
-/// timestamp is stamped with the append time.
+/// timestamp is stamped with the append time; every record gets a valid
+/// `traceparent` unless it brought one.
 pub async fn append_read_round_trip(log: &dyn Log, ns: &str) {
     let t = topic(log, format!("{ns}.round-trip"), 1).await;
     let records = vec![
@@ -91,8 +95,12 @@ pub async fn append_read_round_trip(log: &dyn Log, ns: &str) {
                     value: bytes("v1"),
                 },
                 Header {
-                    name: "traceparent".into(),
+                    name: "binary".into(),
                     value: Bytes::from_static(&[0, 1, 2, 255]),
+                },
+                Header {
+                    name: TRACEPARENT.into(),
+                    value: bytes(GIVEN_TRACE),
                 },
             ],
             timestamp_ms: 1_700_000_000_000,
@@ -100,7 +108,11 @@ pub async fn append_read_round_trip(log: &dyn Log, ns: &str) {
         Record {
             key: Some(bytes("user-1")),
             value: None,
-            headers: vec![],
+            // An invalid traceparent is replaced by a valid one.
+            headers: vec![Header {
+                name: TRACEPARENT.into(),
+                value: bytes("not-a-trace"),
+            }],
             timestamp_ms: 1_700_000_000_001,
         },
         Record {
@@ -137,13 +149,37 @@ pub async fn append_read_round_trip(log: &dyn Log, ns: &str) {
         assert_eq!(stored.partition, 0);
         assert_eq!(stored.key, record.key, "key of record {i}");
         assert_eq!(stored.value, record.value, "value of record {i}");
-        assert_eq!(stored.headers, record.headers, "headers of record {i}");
+        let untraced = |h: &[Header]| -> Vec<Header> {
+            h.iter()
+                .filter(|h| h.name != TRACEPARENT)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            untraced(&stored.headers),
+            untraced(&record.headers),
+            "headers of record {i}"
+        );
+        // Every record carries exactly one valid traceparent, and a valid one given
+        // by the producer is kept as it was.
+        let traces: Vec<_> = stored
+            .headers
+            .iter()
+            .filter(|h| h.name == TRACEPARENT)
+            .collect();
+        assert_eq!(traces.len(), 1, "traceparent headers of record {i}");
+        assert!(
+            TraceParent::parse(&traces[0].value).is_some(),
+            "record {i} has no valid traceparent: {:?}",
+            traces[0].value
+        );
         assert_eq!(
             stored.timestamp_ms, record.timestamp_ms,
             "timestamp of record {i}"
         );
     }
     assert_eq!(got[0].header("schema"), Some(&bytes("v1")));
+    assert_eq!(got[0].header(TRACEPARENT), Some(&bytes(GIVEN_TRACE)));
     assert_eq!(got[0].header("absent"), None);
     let stamped = &got[records.len()];
     // Allow a second of clock skew between us and a remote broker.

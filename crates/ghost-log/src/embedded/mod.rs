@@ -113,6 +113,7 @@ impl EmbeddedLog {
         t: &'t Topic,
         mut record: Record,
     ) -> Result<(&'t Partition, Record), LogError> {
+        crate::trace::ensure_traceparent(&mut record);
         let size = frame::body_len(&record);
         let limit = self.config.record_limit();
         if size > limit {

@@ -1,0 +1,242 @@
+//! W3C Trace Context (`traceparent`) for log records.
+//!
+//! Every record on the log carries a `traceparent` header so a capture can be
+//! followed from the proxy through every worker that derives records from it.
+//! Producers that know their cause set it (the proxy continues the client's
+//! trace; workers continue the input record's); the log backends stamp a new
+//! root on any record that arrives without one, so the guarantee does not depend
+//! on every producer remembering.
+
+use crate::record::{Header, Record};
+use bytes::Bytes;
+
+/// The header name, as W3C Trace Context spells it.
+pub const TRACEPARENT: &str = "traceparent";
+
+/// A parsed `traceparent`: version 00 layout, ids non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceParent {
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub flags: u8,
+}
+
+fn hex_into(s: &str, out: &mut [u8]) -> Option<()> {
+    let b = s.as_bytes();
+    if b.len() != out.len() * 2 {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None, // upper case is invalid per the spec
+    };
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = digit(b[2 * i])? << 4 | digit(b[2 * i + 1])?;
+    }
+    Some(())
+}
+
+impl TraceParent {
+    /// Parses a header value. Versions above 00 are read by their first four
+    /// fields as the spec asks; `ff` and anything malformed are `None`.
+    pub fn parse(value: &[u8]) -> Option<Self> {
+        let s = std::str::from_utf8(value).ok()?.trim();
+        let mut parts = s.split('-');
+        let (version, trace, span, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let mut v = [0u8; 1];
+        hex_into(version, &mut v)?;
+        if v[0] == 0xff || (v[0] == 0 && parts.next().is_some()) {
+            return None;
+        }
+        let mut tp = TraceParent {
+            trace_id: [0; 16],
+            span_id: [0; 8],
+            flags: 0,
+        };
+        hex_into(trace, &mut tp.trace_id)?;
+        hex_into(span, &mut tp.span_id)?;
+        let mut f = [0u8; 1];
+        hex_into(flags, &mut f)?;
+        tp.flags = f[0];
+        if tp.trace_id == [0; 16] || tp.span_id == [0; 8] {
+            return None;
+        }
+        Some(tp)
+    }
+
+    /// A new trace (sampled flag set: ghost records everything it sees).
+    pub fn root() -> Self {
+        let mut trace_id: [u8; 16] = rand::random();
+        if trace_id == [0; 16] {
+            trace_id[15] = 1;
+        }
+        TraceParent {
+            trace_id,
+            span_id: new_span_id(),
+            flags: 0x01,
+        }
+    }
+
+    /// The same trace, one hop further.
+    pub fn child(&self) -> Self {
+        TraceParent {
+            span_id: new_span_id(),
+            ..*self
+        }
+    }
+
+    /// Continues the trace of `value` if it parses, else starts one.
+    pub fn continue_or_root(value: Option<&[u8]>) -> Self {
+        value
+            .and_then(Self::parse)
+            .map_or_else(Self::root, |p| p.child())
+    }
+
+    /// The header value, `00-<trace>-<span>-<flags>`.
+    pub fn to_header_value(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::with_capacity(55);
+        s.push_str("00-");
+        for b in self.trace_id {
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push('-');
+        for b in self.span_id {
+            let _ = write!(s, "{b:02x}");
+        }
+        let _ = write!(s, "-{:02x}", self.flags);
+        s
+    }
+
+    /// As a record header.
+    pub fn header(&self) -> Header {
+        Header {
+            name: TRACEPARENT.to_owned(),
+            value: Bytes::from(self.to_header_value()),
+        }
+    }
+
+    /// The trace of a record, if it carries a valid one.
+    pub fn of(headers: &[Header]) -> Option<Self> {
+        headers
+            .iter()
+            .find(|h| h.name == TRACEPARENT)
+            .and_then(|h| Self::parse(&h.value))
+    }
+}
+
+fn new_span_id() -> [u8; 8] {
+    let mut id: [u8; 8] = rand::random();
+    if id == [0; 8] {
+        id[7] = 1;
+    }
+    id
+}
+
+/// Gives a record derived from another (a worker's output) a child span of its
+/// cause's trace, unless it carries a valid `traceparent` of its own.
+pub fn continue_trace(record: &mut Record, cause: Option<&TraceParent>) {
+    if TraceParent::of(&record.headers).is_some() {
+        return;
+    }
+    record.headers.retain(|h| h.name != TRACEPARENT);
+    let span = cause.map_or_else(TraceParent::root, TraceParent::child);
+    record.headers.push(span.header());
+}
+
+/// Gives `record` a new root trace unless it carries a valid `traceparent`
+/// already (an invalid one is replaced: downstream tools choke on garbage).
+pub fn ensure_traceparent(record: &mut Record) {
+    match record.headers.iter().position(|h| h.name == TRACEPARENT) {
+        Some(i) if TraceParent::parse(&record.headers[i].value).is_some() => {}
+        Some(i) => record.headers[i] = TraceParent::root().header(),
+        None => record.headers.push(TraceParent::root().header()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn parses_and_prints_the_spec_example() {
+        let tp = TraceParent::parse(SAMPLE.as_bytes()).unwrap();
+        assert_eq!(tp.flags, 1);
+        assert_eq!(tp.to_header_value(), SAMPLE);
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        for bad in [
+            "",
+            "garbage",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+        ] {
+            assert!(TraceParent::parse(bad.as_bytes()).is_none(), "{bad}");
+        }
+        assert!(TraceParent::parse(&[0xff, 0xfe]).is_none());
+    }
+
+    #[test]
+    fn future_versions_are_read_by_their_first_fields() {
+        let v = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more";
+        assert!(TraceParent::parse(v.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn child_keeps_the_trace_and_changes_the_span() {
+        let parent = TraceParent::parse(SAMPLE.as_bytes()).unwrap();
+        let child = parent.child();
+        assert_eq!(child.trace_id, parent.trace_id);
+        assert_ne!(child.span_id, parent.span_id);
+        let fresh = TraceParent::continue_or_root(Some(b"nonsense"));
+        assert_ne!(fresh.trace_id, parent.trace_id);
+        assert_eq!(
+            TraceParent::continue_or_root(Some(SAMPLE.as_bytes())).trace_id,
+            parent.trace_id
+        );
+    }
+
+    #[test]
+    fn derived_records_continue_their_cause() {
+        let cause = TraceParent::parse(SAMPLE.as_bytes()).unwrap();
+        let mut r = Record::default();
+        r.headers.push(Header {
+            name: TRACEPARENT.into(),
+            value: Bytes::from_static(b"junk"),
+        });
+        continue_trace(&mut r, Some(&cause));
+        let got = TraceParent::of(&r.headers).unwrap();
+        assert_eq!(r.headers.len(), 1);
+        assert_eq!(got.trace_id, cause.trace_id);
+        assert_ne!(got.span_id, cause.span_id);
+        // A record with its own valid trace keeps it.
+        continue_trace(&mut r, Some(&TraceParent::root()));
+        assert_eq!(TraceParent::of(&r.headers), Some(got));
+    }
+
+    #[test]
+    fn ensure_adds_replaces_invalid_and_keeps_valid() {
+        let mut r = Record::default();
+        ensure_traceparent(&mut r);
+        assert!(TraceParent::of(&r.headers).is_some());
+        let valid = r.headers.clone();
+        ensure_traceparent(&mut r);
+        assert_eq!(r.headers, valid);
+        r.headers[0].value = Bytes::from_static(b"junk");
+        ensure_traceparent(&mut r);
+        assert_eq!(r.headers.len(), 1);
+        assert!(TraceParent::of(&r.headers).is_some());
+    }
+}
