@@ -4,9 +4,9 @@
 #   b. ghost MOCK exact hits        (/users/42 recorded, then MOCK)
 #   c. ghost MOCK smart-swap hits   (/users/99 served from the /users/42 recording)
 #   d. ghost LEARN                  (forwarding to bare-server and recording every request)
-#      also on the shared work-stealing runtime (--proxy-threads 0) and over Kafka
-#      (a tansu broker started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on
-#      the shared runtime
+#      also on per-core request threads (--proxy-threads N) and over Kafka (a
+#      tansu broker started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on
+#      request threads
 #   f. scrubber worker throughput on ~2 KB JSON bodies, embedded log and Kafka
 #      (scrub-bench; SCRUB_CAPTURES sets the count, default 20000)
 #   e. a 100k-recording library: start-up time and RSS (gen-library), plus MOCK exact
@@ -249,12 +249,12 @@ HWM_MOCK="$(rss_kib "$GHOST_PID" VmHWM)"
 curl -fsS "http://$PROXY/metrics" >"$WORK/mock.metrics"
 stop_ghost
 
-log "b'. ghost MOCK exact hits on the shared work-stealing runtime (--proxy-threads 0)"
-start_ghost "$WORK/mock-shared" --proxy-threads 0
+log "b'. ghost MOCK exact hits on per-core request threads (--proxy-threads $(nproc))"
+start_ghost "$WORK/mock-threads" --proxy-threads "$(nproc)"
 curl -fsS "http://$PROXY/users/42" -o /dev/null
 set_mode MOCK
 expect_mock "http://$PROXY/users/42" exact
-measure mock-exact-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+measure mock-exact-threads 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
 stop_ghost
 
 log "d. ghost LEARN (fresh data dir per connection count)"
@@ -284,10 +284,10 @@ print(f"  learn c={conns}: {published} captures published, {dropped} dropped")
 PY
 done
 
-log "d'. ghost LEARN on the shared runtime (--proxy-threads 0)"
-start_proxy "$WORK/learn-shared" --proxy-threads 0
+log "d'. ghost LEARN on per-core request threads (--proxy-threads $(nproc))"
+start_proxy "$WORK/learn-threads" --proxy-threads "$(nproc)"
 curl -fsS "http://$PROXY/users/42" -o /dev/null
-measure learn-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+measure learn-threads 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
 stop_ghost
 
 # A tansu broker for the Kafka scenarios (BENCH_KAFKA=0 skips them).

@@ -129,6 +129,7 @@ pub async fn run_worker(
     );
     health.set(HealthState::Running);
     let mut last_lag = tokio::time::Instant::now();
+    let mut assigned: Vec<u32> = Vec::new();
     while !shutdown.is_triggered() {
         let batch = tokio::select! {
             b = sub.poll(config.batch, config.poll_wait) => b,
@@ -144,6 +145,13 @@ pub async fn run_worker(
             }
             Err(e) => return Err(err("polling")(e)),
         };
+        // Operators (and the scale-out test) see which partitions this member owns.
+        let mut now = sub.assignment();
+        now.sort_unstable();
+        if now != assigned {
+            tracing::info!(worker = %config.name, partitions = ?now, "partitions assigned");
+            assigned = now;
+        }
         if batch.is_empty() {
             continue;
         }

@@ -43,6 +43,11 @@ fn topic_files() -> HashMap<String, TopicFile> {
 #[test]
 fn every_topic_file_names_a_known_schema_and_valid_settings() {
     for t in topic_files().values() {
+        if t.schema == "input" {
+            // Dead letters keep the bytes (and so the schema) of what they carry.
+            assert_eq!(t.name, "ghost.deadletter.v1", "only the dead-letter topic");
+            continue;
+        }
         let subject = ghost_schema::Subject::from_dir(&t.schema)
             .unwrap_or_else(|| panic!("{}: schema `{}` is not in schemas/", t.name, t.schema));
         assert!(ghost_schema::registry().unwrap().latest(subject).is_some());

@@ -106,7 +106,8 @@ pub struct CommonArgs {
     /// Largest request (and recorded response) body in bytes. Default 16 MiB.
     #[arg(long, env = "GHOST_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
-    /// Proxy request threads, each serving its own connections. Default: one per core.
+    /// Request threads, each owning its connections and upstream pool (N > 0).
+    /// Default 0: one shared work-stealing runtime (better p99 on busy boxes).
     #[arg(long, env = "GHOST_PROXY_THREADS", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub proxy_threads: Option<u16>,
     /// Make each LEARN response wait until its capture is synced to disk.

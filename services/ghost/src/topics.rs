@@ -9,7 +9,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// The files of `topics/`, compiled in so the binary carries its own contract.
-const FILES: [(&str, &str); 5] = [
+const FILES: [(&str, &str); 6] = [
     (
         "ghost.captures.v1.toml",
         include_str!("../../../topics/ghost.captures.v1.toml"),
@@ -29,6 +29,10 @@ const FILES: [(&str, &str); 5] = [
     (
         "ghost.config.v1.toml",
         include_str!("../../../topics/ghost.config.v1.toml"),
+    ),
+    (
+        "ghost.deadletter.v1.toml",
+        include_str!("../../../topics/ghost.deadletter.v1.toml"),
     ),
 ];
 

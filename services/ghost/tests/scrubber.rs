@@ -225,3 +225,106 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
         records - n
     );
 }
+
+/// Starts `ghost worker scrub` with its log on a pipe; the returned watch holds
+/// the partitions it last reported owning.
+fn logged_worker(
+    url: &str,
+) -> (
+    tokio::process::Child,
+    tokio::sync::watch::Receiver<Vec<u32>>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["worker", "scrub", "--log", url])
+        .env("GHOST_LOG_LEVEL", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(Vec::new());
+    let stderr = child.stderr.take().unwrap();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let Some((_, rest)) = line.split_once("partitions=[") else {
+                continue;
+            };
+            let list = rest.split(']').next().unwrap_or("");
+            let parts = list
+                .split(',')
+                .filter_map(|p| p.trim().parse().ok())
+                .collect();
+            tx.send_replace(parts);
+        }
+    });
+    (child, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scrubber_processes_split_the_kafka_partitions() {
+    let n = 4_000;
+    let broker = Broker::start();
+    let url = format!("kafka://{}", broker.bootstrap);
+    let out = std::process::Command::new(BIN)
+        .args(["topics", "apply", "--log", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log: SharedLog = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
+        .await
+        .unwrap();
+    let (_a, mut a) = logged_worker(&url);
+    let (_b, mut b) = logged_worker(&url);
+    let records = (0..n)
+        .map(|i| {
+            let c = capture(i);
+            Record {
+                key: Some(Bytes::from(c.service.clone())),
+                value: Some(Bytes::from(ghost_schema::encode(&c).unwrap())),
+                ..Record::default()
+            }
+        })
+        .collect();
+    for r in log
+        .append_batch(topics::CAPTURES, records, Durability::Synced)
+        .await
+    {
+        r.unwrap();
+    }
+    // Both members own a share: disjoint, non-empty, together every partition.
+    let all: Vec<u32> = (0..topics::CAPTURES_PARTITIONS).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (pa, pb) = (a.borrow_and_update().clone(), b.borrow_and_update().clone());
+        let mut union: Vec<u32> = pa.iter().chain(&pb).copied().collect();
+        union.sort_unstable();
+        if !pa.is_empty() && !pb.is_empty() && union == all {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "partitions not split between the two workers: {pa:?} / {pb:?}"
+        );
+        tokio::select! {
+            _ = a.changed() => {}
+            _ = b.changed() => {}
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+    // And between them they scrub everything.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let (done, total) = committed_all(&log).await;
+        if total as usize == n && done == total {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "workers stuck at {done}/{total}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
