@@ -146,13 +146,14 @@ pub fn continue_trace(record: &mut Record, cause: Option<&TraceParent>) {
     record.headers.push(span.header());
 }
 
-/// Gives `record` a new root trace unless it carries a valid `traceparent`
-/// already (an invalid one is replaced: downstream tools choke on garbage).
-pub fn ensure_traceparent(record: &mut Record) {
-    match record.headers.iter().position(|h| h.name == TRACEPARENT) {
-        Some(i) if TraceParent::parse(&record.headers[i].value).is_some() => {}
-        Some(i) => record.headers[i] = TraceParent::root().header(),
-        None => record.headers.push(TraceParent::root().header()),
+/// Gives a record's headers a new root trace unless they carry a valid
+/// `traceparent` already (an invalid one is replaced: downstream tools choke on
+/// garbage). Both backends call it on every append.
+pub fn ensure_traceparent(headers: &mut Vec<Header>) {
+    match headers.iter().position(|h| h.name == TRACEPARENT) {
+        Some(i) if TraceParent::parse(&headers[i].value).is_some() => {}
+        Some(i) => headers[i] = TraceParent::root().header(),
+        None => headers.push(TraceParent::root().header()),
     }
 }
 
@@ -229,13 +230,13 @@ mod tests {
     #[test]
     fn ensure_adds_replaces_invalid_and_keeps_valid() {
         let mut r = Record::default();
-        ensure_traceparent(&mut r);
+        ensure_traceparent(&mut r.headers);
         assert!(TraceParent::of(&r.headers).is_some());
         let valid = r.headers.clone();
-        ensure_traceparent(&mut r);
+        ensure_traceparent(&mut r.headers);
         assert_eq!(r.headers, valid);
         r.headers[0].value = Bytes::from_static(b"junk");
-        ensure_traceparent(&mut r);
+        ensure_traceparent(&mut r.headers);
         assert_eq!(r.headers.len(), 1);
         assert!(TraceParent::of(&r.headers).is_some());
     }

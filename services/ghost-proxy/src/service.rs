@@ -197,18 +197,7 @@ fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
 
 fn is_hop(name: &http::HeaderName) -> bool {
     // `HeaderName`s are lower-case already: plain comparisons, no case folding.
-    matches!(
-        name.as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-    )
+    crate::library::recording::HOP_BY_HOP.contains(&name.as_str())
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

@@ -89,12 +89,8 @@ async fn committed_all(log: &SharedLog) -> (u64, u64) {
     (done, total)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
-    let n: usize = std::env::var("GHOST_SCRUB_FAULT_CAPTURES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+/// A tansu broker with `ghost topics apply` done, its URL and a log client.
+async fn broker_with_topics() -> (Broker, String, SharedLog) {
     let broker = Broker::start();
     let url = format!("kafka://{}", broker.bootstrap);
     let out = std::process::Command::new(BIN)
@@ -109,24 +105,50 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
     let log: SharedLog = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
         .await
         .unwrap();
+    (broker, url, log)
+}
+
+/// Capture `i` as a log record, traced with [`trace_of`].
+fn capture_record(i: usize) -> Record {
+    let c = capture(i);
+    Record {
+        key: Some(Bytes::from(c.service.clone())),
+        value: Some(Bytes::from(ghost_schema::encode(&c).unwrap())),
+        headers: vec![trace_of(i).header()],
+        ..Record::default()
+    }
+}
+
+/// Waits until all `n` captures exist and the scrubber group committed them all.
+async fn wait_all_committed(log: &SharedLog, n: usize, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let (done, total) = committed_all(log).await;
+        if total as usize == n && done == total {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "scrubber stuck at {done}/{total}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
+    let n: usize = std::env::var("GHOST_SCRUB_FAULT_CAPTURES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let (_broker, url, log) = broker_with_topics().await;
 
     // Captures keep arriving while the scrubber is killed and restarted.
     let producer = {
         let log = log.clone();
         tokio::spawn(async move {
             for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
-                let records = chunk
-                    .iter()
-                    .map(|&i| {
-                        let c = capture(i);
-                        Record {
-                            key: Some(Bytes::from(c.service.clone())),
-                            value: Some(Bytes::from(ghost_schema::encode(&c).unwrap())),
-                            headers: vec![trace_of(i).header()],
-                            ..Record::default()
-                        }
-                    })
-                    .collect();
+                let records = chunk.iter().map(|&i| capture_record(i)).collect();
                 for r in log
                     .append_batch(topics::CAPTURES, records, Durability::Synced)
                     .await
@@ -152,18 +174,7 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
 
     // A last worker settles the stream.
     let _w = worker(&url);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let (done, total) = committed_all(&log).await;
-        if total as usize == n && done == total {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "scrubber stuck at {done}/{total}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_all_committed(&log, n, Duration::from_secs(300)).await;
 
     let mut view = SealedView::default();
     let mut records = 0;
@@ -266,28 +277,10 @@ fn logged_worker(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_scrubber_processes_split_the_kafka_partitions() {
     let n = 4_000;
-    let broker = Broker::start();
-    let url = format!("kafka://{}", broker.bootstrap);
-    let out = std::process::Command::new(BIN)
-        .args(["topics", "apply", "--log", &url])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let log: SharedLog = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
-        .await
-        .unwrap();
+    let (_broker, url, log) = broker_with_topics().await;
     let (_a, mut a) = logged_worker(&url);
     let (_b, mut b) = logged_worker(&url);
-    let records = (0..n)
-        .map(|i| {
-            let c = capture(i);
-            Record {
-                key: Some(Bytes::from(c.service.clone())),
-                value: Some(Bytes::from(ghost_schema::encode(&c).unwrap())),
-                ..Record::default()
-            }
-        })
-        .collect();
+    let records = (0..n).map(capture_record).collect();
     for r in log
         .append_batch(topics::CAPTURES, records, Durability::Synced)
         .await
@@ -315,16 +308,5 @@ async fn two_scrubber_processes_split_the_kafka_partitions() {
         }
     }
     // And between them they scrub everything.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let (done, total) = committed_all(&log).await;
-        if total as usize == n && done == total {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "workers stuck at {done}/{total}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_all_committed(&log, n, Duration::from_secs(120)).await;
 }

@@ -113,7 +113,7 @@ impl EmbeddedLog {
         t: &'t Topic,
         mut record: Record,
     ) -> Result<(&'t Partition, Record), LogError> {
-        crate::trace::ensure_traceparent(&mut record);
+        crate::trace::ensure_traceparent(&mut record.headers);
         let size = frame::body_len(&record);
         let limit = self.config.record_limit();
         if size > limit {

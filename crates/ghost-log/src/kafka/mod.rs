@@ -15,7 +15,7 @@ mod reader;
 pub use config::KafkaConfig;
 
 use crate::names::validate_name;
-use crate::trace::{TRACEPARENT, TraceParent};
+use crate::trace::ensure_traceparent;
 use crate::{Ack, Durability, Log, LogError, Record, StoredRecord, TopicSpec, partition_for_key};
 use async_trait::async_trait;
 use error::{joined, map};
@@ -177,22 +177,13 @@ impl KafkaLog {
         record: &Record,
     ) -> Result<(u32, DeliveryFuture), LogError> {
         let partition = partition_for_key(record.key.as_deref(), spec.partitions);
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 1);
-        let traced = TraceParent::of(&record.headers).is_some();
-        for h in &record.headers {
-            if !traced && h.name == TRACEPARENT {
-                continue; // invalid: replaced below
-            }
+        let mut stamped = record.headers.clone();
+        ensure_traceparent(&mut stamped);
+        let mut headers = OwnedHeaders::new_with_capacity(stamped.len());
+        for h in &stamped {
             headers = headers.insert(KafkaHeader {
                 key: &h.name,
                 value: Some(&h.value[..]),
-            });
-        }
-        if !traced {
-            let root = TraceParent::root().to_header_value();
-            headers = headers.insert(KafkaHeader {
-                key: TRACEPARENT,
-                value: Some(root.as_bytes()),
             });
         }
         let timestamp = if record.timestamp_ms == 0 {
