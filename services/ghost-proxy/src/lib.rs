@@ -23,6 +23,7 @@ mod server;
 mod service;
 mod state;
 mod threads;
+mod upstream;
 
 pub use codec::{mode_from_record, mode_to_record};
 pub use config::{ProxyConfig, ServiceConfig};

@@ -7,6 +7,7 @@ use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::{IoOp, MatchType};
 use crate::routes::ServiceRoute;
 use crate::state::ProxyState;
+use crate::upstream::Link;
 use bytes::Bytes;
 use ghost_log::trace::{TRACEPARENT, TraceParent};
 use ghost_model::fingerprint::{body_fingerprint, request_key};
@@ -41,6 +42,7 @@ pub(crate) struct RequestCtx {
 /// Entry point for every proxied request.
 pub(crate) async fn handle(
     ctx: Arc<RequestCtx>,
+    link: Arc<Link>,
     req: Request<Incoming>,
 ) -> Result<Resp, Infallible> {
     let state = &ctx.state;
@@ -53,7 +55,7 @@ pub(crate) async fn handle(
         return Ok(resp);
     }
     let started = Instant::now();
-    let (resp, m) = dispatch(&ctx, req, started).await;
+    let (resp, m) = dispatch(&ctx, &link, req, started).await;
     state.metrics.request(m);
     state
         .metrics
@@ -62,7 +64,12 @@ pub(crate) async fn handle(
     Ok(resp)
 }
 
-async fn dispatch(ctx: &RequestCtx, req: Request<Incoming>, started: Instant) -> (Resp, MatchType) {
+async fn dispatch(
+    ctx: &RequestCtx,
+    link: &Link,
+    req: Request<Incoming>,
+    started: Instant,
+) -> (Resp, MatchType) {
     let state = &ctx.state;
     let host = req
         .headers()
@@ -87,8 +94,8 @@ async fn dispatch(ctx: &RequestCtx, req: Request<Incoming>, started: Instant) ->
     };
     match mode {
         Mode::Mock => mock(state, &route, req).await,
-        Mode::Learn => forward(ctx, &route, req, Some(session), started).await,
-        Mode::Passthrough => forward(ctx, &route, req, None, started).await,
+        Mode::Learn => forward(ctx, link, &route, req, Some(session), started).await,
+        Mode::Passthrough => forward(ctx, link, &route, req, None, started).await,
         Mode::Transitioning => {
             let mut resp = err(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -251,6 +258,7 @@ fn version_str(v: Version) -> &'static str {
 /// Forwards to the upstream; records the exchange when `session` is set (LEARN).
 async fn forward(
     ctx: &RequestCtx,
+    link: &Link,
     route: &ServiceRoute,
     req: Request<Incoming>,
     session: Option<Arc<str>>,
@@ -322,7 +330,14 @@ async fn forward(
     headers.insert(header::HOST, route.host_header.clone());
     *out.headers_mut() = headers;
 
-    let resp = match ctx.client.request(out).await {
+    // HTTP/1 downstream connections forward on their own upstream connection;
+    // HTTP/2 ones multiplex and share the pool.
+    let sent = if parts.version != Version::HTTP_2 && link.has_room(&route.authority) {
+        link.send(route, out).await.map_err(|e| e.to_string())
+    } else {
+        ctx.client.request(out).await.map_err(|e| e.to_string())
+    };
+    let resp = match sent {
         Ok(r) => r,
         Err(e) => {
             state.metrics.io_error(IoOp::Upstream);

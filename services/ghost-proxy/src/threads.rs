@@ -12,6 +12,7 @@
 use crate::error::ProxyError;
 use crate::service::{self, RequestCtx, UpstreamClient};
 use crate::state::ProxyState;
+use crate::upstream::{Link, with_upstreams};
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -193,13 +194,17 @@ async fn serve(
             }
         };
         let ctx = ctx.clone();
-        let svc = service_fn(move |req| service::handle(ctx.clone(), req));
+        let link = Link::new();
+        let svc = {
+            let link = link.clone();
+            service_fn(move |req| service::handle(ctx.clone(), link.clone(), req))
+        };
         let conn = builder
             .serve_connection(TokioIo::new(stream), svc)
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            if let Err(error) = conn.await {
+            if let Err(error) = with_upstreams(link, conn).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });
