@@ -21,8 +21,7 @@ pub struct TraceParent {
     pub flags: u8,
 }
 
-fn hex_into(s: &str, out: &mut [u8]) -> Option<()> {
-    let b = s.as_bytes();
+fn hex_into(b: &[u8], out: &mut [u8]) -> Option<()> {
     if b.len() != out.len() * 2 {
         return None;
     }
@@ -41,13 +40,16 @@ impl TraceParent {
     /// Parses a header value. Versions above 00 are read by their first four
     /// fields as the spec asks; `ff` and anything malformed are `None`.
     pub fn parse(value: &[u8]) -> Option<Self> {
-        let s = std::str::from_utf8(value).ok()?.trim();
-        let mut parts = s.split('-');
-        let (version, trace, span, flags) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let mut v = [0u8; 1];
-        hex_into(version, &mut v)?;
-        if v[0] == 0xff || (v[0] == 0 && parts.next().is_some()) {
+        // Every version lays its first four fields out at the same offsets:
+        // `vv-<32 hex>-<16 hex>-ff`, 55 bytes; later versions may append `-...`.
+        let v = value.trim_ascii();
+        if v.len() < 55 || v[2] != b'-' || v[35] != b'-' || v[52] != b'-' {
+            return None;
+        }
+        let mut version = [0u8; 1];
+        hex_into(&v[..2], &mut version)?;
+        let extended = v.len() > 55;
+        if version[0] == 0xff || (extended && (version[0] == 0 || v[55] != b'-')) {
             return None;
         }
         let mut tp = TraceParent {
@@ -55,10 +57,10 @@ impl TraceParent {
             span_id: [0; 8],
             flags: 0,
         };
-        hex_into(trace, &mut tp.trace_id)?;
-        hex_into(span, &mut tp.span_id)?;
+        hex_into(&v[3..35], &mut tp.trace_id)?;
+        hex_into(&v[36..52], &mut tp.span_id)?;
         let mut f = [0u8; 1];
-        hex_into(flags, &mut f)?;
+        hex_into(&v[53..55], &mut f)?;
         tp.flags = f[0];
         if tp.trace_id == [0; 16] || tp.span_id == [0; 8] {
             return None;
@@ -96,25 +98,32 @@ impl TraceParent {
 
     /// The header value, `00-<trace>-<span>-<flags>`.
     pub fn to_header_value(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::with_capacity(55);
-        s.push_str("00-");
-        for b in self.trace_id {
-            let _ = write!(s, "{b:02x}");
-        }
-        s.push('-');
-        for b in self.span_id {
-            let _ = write!(s, "{b:02x}");
-        }
-        let _ = write!(s, "-{:02x}", self.flags);
-        s
+        String::from_utf8_lossy(&self.to_bytes()).into_owned()
+    }
+
+    /// The header value as its 55 bytes (written on every capture: no `fmt`).
+    fn to_bytes(&self) -> [u8; 55] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'-'; 55];
+        out[0] = b'0';
+        out[1] = b'0';
+        let mut put = |at: usize, bytes: &[u8]| {
+            for (i, b) in bytes.iter().enumerate() {
+                out[at + 2 * i] = HEX[usize::from(b >> 4)];
+                out[at + 2 * i + 1] = HEX[usize::from(b & 0x0f)];
+            }
+        };
+        put(3, &self.trace_id);
+        put(36, &self.span_id);
+        put(53, &[self.flags]);
+        out
     }
 
     /// As a record header.
     pub fn header(&self) -> Header {
         Header {
             name: TRACEPARENT.to_owned(),
-            value: Bytes::from(self.to_header_value()),
+            value: Bytes::copy_from_slice(&self.to_bytes()),
         }
     }
 
@@ -164,6 +173,25 @@ mod tests {
     const SAMPLE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     #[test]
+    fn printing_matches_the_hex_format_and_parses_back() {
+        for _ in 0..1000 {
+            let tp = TraceParent::root().child();
+            let mut expected = String::from("00-");
+            for b in tp.trace_id {
+                expected.push_str(&format!("{b:02x}"));
+            }
+            expected.push('-');
+            for b in tp.span_id {
+                expected.push_str(&format!("{b:02x}"));
+            }
+            expected.push_str(&format!("-{:02x}", tp.flags));
+            assert_eq!(tp.to_header_value(), expected);
+            assert_eq!(&tp.header().value[..], expected.as_bytes());
+            assert_eq!(TraceParent::parse(expected.as_bytes()), Some(tp));
+        }
+    }
+
+    #[test]
     fn parses_and_prints_the_spec_example() {
         let tp = TraceParent::parse(SAMPLE.as_bytes()).unwrap();
         assert_eq!(tp.flags, 1);
@@ -183,6 +211,9 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
             "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "00-4bf92f3577b34da6a3ce929d0e0e47366-0f067aa0ba902b7-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
         ] {
             assert!(TraceParent::parse(bad.as_bytes()).is_none(), "{bad}");
         }

@@ -29,11 +29,16 @@ enum Job {
     Flush(oneshot::Sender<()>),
 }
 
-/// Handle for publishing captures; cheap to clone.
+/// Handle for publishing captures; cheap to clone (one reference count: every
+/// LEARN response body holds one).
 #[derive(Clone)]
 pub struct Publisher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     tx: mpsc::Sender<Job>,
-    redactor: Arc<Redactor>,
+    redactor: Redactor,
     metrics: Metrics,
 }
 
@@ -65,9 +70,11 @@ impl Publisher {
         let task = tokio::spawn(run(log, rx, metrics.clone()));
         (
             Self {
-                tx,
-                redactor: Arc::new(redactor),
-                metrics,
+                inner: Arc::new(Inner {
+                    tx,
+                    redactor,
+                    metrics,
+                }),
             },
             task,
         )
@@ -76,17 +83,22 @@ impl Publisher {
     /// Queues a capture without waiting; a full queue drops it (counted).
     /// `trace` is the span the capture's record carries.
     pub fn enqueue(&self, parts: CaptureParts, trace: TraceParent) {
-        let capture = self.redactor.capture(parts);
+        let Inner {
+            tx,
+            redactor,
+            metrics,
+        } = &*self.inner;
+        let capture = redactor.capture(parts);
         let job = Job::Capture {
             capture: Box::new(capture),
             trace,
             ack: None,
         };
-        if self.tx.try_send(job).is_ok() {
-            self.metrics.captures_pending.increment(1.0);
+        if tx.try_send(job).is_ok() {
+            metrics.captures_pending.increment(1.0);
         } else {
-            self.metrics.captures_dropped.increment(1);
-            self.metrics.io_error(IoOp::CaptureEnqueue);
+            metrics.captures_dropped.increment(1);
+            metrics.io_error(IoOp::CaptureEnqueue);
         }
     }
 
@@ -96,9 +108,10 @@ impl Publisher {
         parts: CaptureParts,
         trace: TraceParent,
     ) -> Result<Ack, PublishError> {
-        let capture = self.redactor.capture(parts);
+        let capture = self.inner.redactor.capture(parts);
         let (tx, rx) = oneshot::channel();
-        self.tx
+        self.inner
+            .tx
             .send(Job::Capture {
                 capture: Box::new(capture),
                 trace,
@@ -106,7 +119,7 @@ impl Publisher {
             })
             .await
             .map_err(|_| PublishError::Stopped)?;
-        self.metrics.captures_pending.increment(1.0);
+        self.inner.metrics.captures_pending.increment(1.0);
         Ok(rx.await.map_err(|_| PublishError::Stopped)??)
     }
 
@@ -114,7 +127,7 @@ impl Publisher {
     /// given up on).
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Job::Flush(tx)).await.is_ok() {
+        if self.inner.tx.send(Job::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }
@@ -185,7 +198,7 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
         match to_record(&capture, &trace, metrics) {
             Ok(r) => {
                 records.push(r);
-                encoded.push((capture, ack));
+                encoded.push((capture, trace, ack));
             }
             Err(e) => {
                 metrics.captures_pending.decrement(1.0);
@@ -196,17 +209,19 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
         }
     }
     let results = log
-        .append_batch(topics::CAPTURES, records.clone(), durability)
+        .append_batch(topics::CAPTURES, records, durability)
         .await;
-    for (((capture, ack), record), result) in encoded.into_iter().zip(records).zip(results) {
+    for ((capture, trace, ack), result) in encoded.into_iter().zip(results) {
         let result = match result {
             Ok(a) => {
                 metrics.captures_published.increment(1);
                 Ok(a)
             }
-            Err(error) if error.is_retryable() => {
-                append(log, &capture, record, durability, metrics).await
-            }
+            // Rare: the record is rebuilt rather than every batch kept twice.
+            Err(error) if error.is_retryable() => match to_record(&capture, &trace, metrics) {
+                Ok(record) => append(log, &capture, record, durability, metrics).await,
+                Err(e) => Err(e),
+            },
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);
                 metrics.captures_dropped.increment(1);
