@@ -7,6 +7,11 @@
 #      also on per-core request threads (--proxy-threads N) and over Kafka (a
 #      tansu broker started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on
 #      request threads
+#   d*. LEARN_ROUNDS (default 3) paired rounds at 64 connections, back to back:
+#      direct, tcp-relay and hyper-forward (the floors for any forwarding proxy and
+#      for a hyper-based one), then ghost LEARN on a fresh data dir. The LEARN
+#      target is judged on the median of the per-round ratios, which this box's
+#      drift (10-20% within a run) moves far less than a single comparison.
 #   f. scrubber worker throughput on ~2 KB JSON bodies, embedded log and Kafka
 #      (scrub-bench; SCRUB_CAPTURES sets the count, default 20000)
 #   e. a 100k-recording library: start-up time and RSS (gen-library), plus MOCK exact
@@ -50,10 +55,10 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 "$ROOT/scripts/install-wrk.sh"
 
-log "building release binaries (ghost, bare-server, gen-library, scrub-bench)"
+log "building release binaries (ghost, bare-server, gen-library, scrub-bench, tcp-relay, hyper-forward)"
 (cd "$ROOT" && cargo build --release --quiet -p ghost -p ghost-loadtests)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-for b in ghost bare-server gen-library scrub-bench; do
+for b in ghost bare-server gen-library scrub-bench tcp-relay hyper-forward; do
     [ -x "$BIN/$b" ] || { echo "run.sh: $BIN/$b missing after the build" >&2; exit 1; }
 done
 
@@ -282,6 +287,38 @@ for r in rows:
 open(path, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 print(f"  learn c={conns}: {published} captures published, {dropped} dropped")
 PY
+    # Its dirty pages would otherwise be written back during later scenarios.
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/learn-c$c"
+done
+
+LEARN_ROUNDS="${LEARN_ROUNDS:-3}"
+log "d*. $LEARN_ROUNDS paired rounds: direct, tcp-relay, hyper-forward, ghost LEARN (64 connections)"
+# start_floor BINARY: one of the forwarding floors in front of bare-server.
+start_floor() {
+    "$BIN/$1" 127.0.0.1:0 "$BARE" >"$WORK/$1.out" 2>"$WORK/$1.err" &
+    GHOST_PID=$!
+    PIDS+=("$GHOST_PID")
+    PROXY="$(wait_for_line "$WORK/$1.out" '^listening on ' "$GHOST_PID" | awk '{print $3}')"
+}
+stop_floor() { # the floors have no graceful shutdown: TERM ends them
+    kill -TERM "$GHOST_PID"
+    wait "$GHOST_PID" 2>/dev/null || true
+    forget_pid "$GHOST_PID"
+    GHOST_PID=""
+}
+for r in $(seq "$LEARN_ROUNDS"); do
+    measure "pair-direct-r$r" 64 "http://$BARE/users/42" "$BARE_PID" "" ""
+    start_floor tcp-relay
+    measure "pair-relay-r$r" 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+    stop_floor
+    start_floor hyper-forward
+    measure "pair-forward-r$r" 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+    stop_floor
+    start_proxy "$WORK/pair-learn-r$r"
+    curl -fsS "http://$PROXY/users/42" -o /dev/null
+    measure "pair-learn-r$r" 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+    stop_ghost
+    [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/pair-learn-r$r"
 done
 
 log "d'. ghost LEARN on per-core request threads (--proxy-threads $(nproc))"
