@@ -102,7 +102,7 @@ impl TraceParent {
     }
 
     /// The header value as its 55 bytes (written on every capture: no `fmt`).
-    fn to_bytes(&self) -> [u8; 55] {
+    fn to_bytes(self) -> [u8; 55] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [b'-'; 55];
         out[0] = b'0';

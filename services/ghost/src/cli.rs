@@ -75,14 +75,19 @@ pub enum WorkerCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TopicsCommand {
-    /// Create every topic of topics/ that is missing and report drift between the
-    /// files and the log (partition counts, compaction). Safe to run repeatedly.
+    /// Create every topic of topics/ that is missing, bring retention and cleanup
+    /// policy on the brokers in line with the files, and report what cannot be
+    /// changed in place (partition counts, replication). Safe to run repeatedly;
+    /// exits non-zero while any drift remains.
     Apply {
         #[command(flatten)]
         log: LogArgs,
         /// Directory of the embedded log's data when --log is not given.
         #[arg(long, env = "GHOST_DATA", default_value = "data")]
         data: PathBuf,
+        /// Report what would change and exit non-zero on any drift; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -163,8 +168,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => crate::up::run(args).await,
         Command::Proxy(args) => crate::up::run_proxy(args).await,
-        Command::Topics(TopicsCommand::Apply { log, data }) => {
-            crate::topics::apply(log, data).await
+        Command::Topics(TopicsCommand::Apply { log, data, dry_run }) => {
+            crate::topics::apply(log, data, dry_run).await
         }
         Command::Worker(WorkerCommand::Scrub { log, data }) => {
             crate::workers::scrub(log, data).await

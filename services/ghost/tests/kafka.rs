@@ -121,6 +121,86 @@ async fn proxy_over_kafka_records_mocks_and_survives_restart() {
     g.stop().await;
 }
 
+/// `topics apply` creates topics with the files' retention and cleanup policy,
+/// and finds retention drift on a topic created by someone else: `--dry-run`
+/// reports it and changes nothing; a real apply changes it where the broker
+/// supports AlterConfigs (Apache Kafka, via GHOST_TEST_KAFKA) and otherwise (tansu)
+/// says why it could not and exits non-zero, never claiming success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_apply_sets_broker_configs_and_reports_drift() {
+    let broker = Broker::start();
+    let url = format!("kafka://{}", broker.bootstrap);
+    let log = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
+        .await
+        .unwrap();
+    // An operator made the captures topic first, with short retention and an
+    // override of their own.
+    log.create_topic_with(
+        &ghost_log::TopicSpec::new(topics::CAPTURES, 4),
+        1,
+        &[
+            ("retention.ms", "1000".to_owned()),
+            ("max.message.bytes", "2000000".to_owned()),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let out = std::process::Command::new(BIN)
+        .args(["topics", "apply", "--dry-run", "--log", &url])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "drift fails a dry run: {text}");
+    assert!(
+        text.contains(
+            "ghost.captures.v1: DRIFT retention.ms: broker has 1000, topics/ says 604800000"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("ghost.modes.v1: missing (would be created)"),
+        "{text}"
+    );
+    assert!(
+        log.describe_topic(topics::MODES).await.unwrap().is_none(),
+        "a dry run creates nothing"
+    );
+
+    let (ok, out) = topics_apply(&url);
+    // Everything missing was created with the files' settings either way.
+    let modes = log.describe_topic(topics::MODES).await.unwrap().unwrap();
+    assert_eq!(modes.effective["cleanup.policy"], "compact", "{out}");
+    let scrubbed = log.describe_topic(topics::SCRUBBED).await.unwrap().unwrap();
+    assert_eq!(scrubbed.partitions, 4);
+    assert_eq!(scrubbed.replication, 1);
+    assert_eq!(scrubbed.effective["retention.ms"], "7776000000", "{out}");
+    assert_eq!(scrubbed.effective["cleanup.policy"], "delete");
+    let captures = log.describe_topic(topics::CAPTURES).await.unwrap().unwrap();
+    if out.contains("ghost.captures.v1: updated retention.ms 1000 -> 604800000") {
+        assert!(ok, "{out}");
+        assert_eq!(captures.effective["retention.ms"], "604800000");
+        assert_eq!(
+            captures
+                .overrides
+                .get("max.message.bytes")
+                .map(String::as_str),
+            Some("2000000"),
+            "the operator's own override survives: {captures:?}"
+        );
+        let (ok, again) = topics_apply(&url);
+        assert!(ok && again.contains("ghost.captures.v1: ok"), "{again}");
+    } else {
+        assert!(!ok, "unrepaired drift is a failure: {out}");
+        assert!(
+            out.contains("ghost.captures.v1: DRIFT retention.ms: broker has 1000, topics/ says 604800000 (could not change it: the broker does not support changing topic configs"),
+            "{out}"
+        );
+        assert_eq!(captures.effective["retention.ms"], "1000");
+    }
+}
+
 #[tokio::test]
 async fn bad_log_urls_are_refused_clearly() {
     let (ok, out) = topics_apply("kafka://nohost");

@@ -7,11 +7,13 @@
 //! offset this process saw acknowledged: some Kafka-protocol brokers (tansu)
 //! advance the watermark per batch rather than per record.
 
+mod admin;
 mod config;
 mod error;
 mod group;
 mod reader;
 
+pub use admin::BrokerTopic;
 pub use config::KafkaConfig;
 
 use crate::names::validate_name;
@@ -56,6 +58,63 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KafkaLog {
+    /// Creates a topic with `replication` replicas and extra topic `configs`
+    /// (`ghost topics apply`); like [`Log::create_topic`] when it exists.
+    pub async fn create_topic_with(
+        &self,
+        spec: &TopicSpec,
+        replication: u32,
+        configs: &[(&str, String)],
+    ) -> Result<(), LogError> {
+        crate::names::validate_spec(spec)?;
+        if let Some(existing) = self.partitions(&spec.name).await? {
+            return mismatch(spec, existing);
+        }
+        let policy = if spec.compacted { "compact" } else { "delete" };
+        let mut new = NewTopic::new(
+            &spec.name,
+            spec.partitions as i32,
+            TopicReplication::Fixed(replication as i32),
+        )
+        .set("cleanup.policy", policy);
+        for (k, v) in configs {
+            new = new.set(k, v);
+        }
+        let opts = AdminOptions::new().operation_timeout(Some(self.config.timeout));
+        let results = self
+            .admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|e| LogError::Backend(format!("kafka create topic {}: {e}", spec.name)))?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((name, code)) => {
+                    return Err(LogError::Backend(format!(
+                        "kafka create topic {name}: {code}"
+                    )));
+                }
+            }
+        }
+        // Creation propagates asynchronously; wait until metadata shows it.
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        loop {
+            if let Some(n) = self.partitions(&spec.name).await? {
+                mismatch(spec, n)?;
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(LogError::Backend(format!(
+                    "topic {} not visible after creation",
+                    spec.name
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        lock(&self.specs).insert(spec.name.clone(), spec.clone());
+        Ok(())
+    }
+
     /// Creates the clients and checks the brokers answer.
     pub async fn connect(config: KafkaConfig) -> Result<Arc<Self>, LogError> {
         let producer: FutureProducer = config
@@ -258,50 +317,12 @@ fn tpl(topic: &str, partition: u32, offset: Offset) -> Result<TopicPartitionList
 #[async_trait]
 impl Log for KafkaLog {
     async fn create_topic(&self, spec: &TopicSpec) -> Result<(), LogError> {
-        crate::names::validate_spec(spec)?;
-        if let Some(existing) = self.partitions(&spec.name).await? {
-            return mismatch(spec, existing);
-        }
-        let policy = if spec.compacted { "compact" } else { "delete" };
-        let new = NewTopic::new(
-            &spec.name,
-            spec.partitions as i32,
-            TopicReplication::Fixed(self.config.replication),
+        self.create_topic_with(
+            spec,
+            u32::try_from(self.config.replication).unwrap_or(1),
+            &[],
         )
-        .set("cleanup.policy", policy);
-        let opts = AdminOptions::new().operation_timeout(Some(self.config.timeout));
-        let results = self
-            .admin
-            .create_topics([&new], &opts)
-            .await
-            .map_err(|e| LogError::Backend(format!("kafka create topic {}: {e}", spec.name)))?;
-        for r in results {
-            match r {
-                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((name, code)) => {
-                    return Err(LogError::Backend(format!(
-                        "kafka create topic {name}: {code}"
-                    )));
-                }
-            }
-        }
-        // Creation propagates asynchronously; wait until metadata shows it.
-        let deadline = tokio::time::Instant::now() + self.config.timeout;
-        loop {
-            if let Some(n) = self.partitions(&spec.name).await? {
-                mismatch(spec, n)?;
-                break;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(LogError::Backend(format!(
-                    "topic {} not visible after creation",
-                    spec.name
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        lock(&self.specs).insert(spec.name.clone(), spec.clone());
-        Ok(())
+        .await
     }
 
     async fn topic(&self, name: &str) -> Result<TopicSpec, LogError> {
