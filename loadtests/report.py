@@ -24,10 +24,10 @@ SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 SCENARIOS = {
     "bare": ("bare-server direct (baseline)", "`GET /users/42` straight to bare-server", None),
     "mock-exact": ("ghost MOCK, exact hits", "`GET /users/42` (recorded) through ghost in MOCK", "bare"),
-    "mock-exact-threads": ("ghost MOCK, exact hits, request threads (information)", "as `mock-exact`, with `--proxy-threads N` (N = cores)", "bare"),
+    "mock-exact-shared": ("ghost MOCK, exact hits, shared runtime (information)", "as `mock-exact`, with `--proxy-threads 0`: one shared work-stealing runtime instead of the default per-core request threads", "bare"),
     "mock-swap": ("ghost MOCK, smart-swap hits", "`GET /users/99` through ghost in MOCK; only `/users/42` is recorded", "bare"),
     "learn": ("ghost LEARN (forward + record)", "`GET /users/42` through `ghost proxy` (the proxy process alone, embedded log) in LEARN to bare-server, every request recorded", "bare"),
-    "learn-threads": ("ghost LEARN, request threads (information)", "as `learn`, with `--proxy-threads N` (N = cores): each thread owns its connections and upstream pool instead of one shared work-stealing runtime", "bare"),
+    "learn-shared": ("ghost LEARN, shared runtime (information)", "as `learn`, with `--proxy-threads 0`: one shared work-stealing runtime instead of the default per-core request threads (each owning its connections and upstream links)", "bare"),
     "learn-kafka": ("ghost LEARN over Kafka (information)", "as `learn`, with `--log kafka://` to a tansu broker on the same 2 cores (the broker's CPU is not in the server column)", "bare"),
     "learn-up": ("ghost LEARN under `ghost up` (information)", "as above, but `ghost up`: the scrubber worker runs in the same process and scrubs every capture on the same 2 cores", "bare"),
     "bare-random": ("bare-server direct, random ids (baseline)", "`GET /users/{random 1..N}` straight to bare-server (wrk Lua script)", None),

@@ -4,9 +4,10 @@
 #   b. ghost MOCK exact hits        (/users/42 recorded, then MOCK)
 #   c. ghost MOCK smart-swap hits   (/users/99 served from the /users/42 recording)
 #   d. ghost LEARN                  (forwarding to bare-server and recording every request)
-#      also on per-core request threads (--proxy-threads N) and over Kafka (a
-#      tansu broker started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on
-#      request threads
+#      also on one shared work-stealing runtime (--proxy-threads 0) instead of
+#      the default per-core request threads, and over Kafka (a tansu broker
+#      started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on the shared
+#      runtime
 #   d*. LEARN_ROUNDS (default 3) paired rounds at 64 connections, back to back:
 #      direct, tcp-relay and hyper-forward (the floors for any forwarding proxy and
 #      for a hyper-based one), then ghost LEARN on a fresh data dir. The LEARN
@@ -254,12 +255,12 @@ HWM_MOCK="$(rss_kib "$GHOST_PID" VmHWM)"
 curl -fsS "http://$PROXY/metrics" >"$WORK/mock.metrics"
 stop_ghost
 
-log "b'. ghost MOCK exact hits on per-core request threads (--proxy-threads $(nproc))"
-start_ghost "$WORK/mock-threads" --proxy-threads "$(nproc)"
+log "b'. ghost MOCK exact hits on one shared work-stealing runtime (--proxy-threads 0)"
+start_ghost "$WORK/mock-shared" --proxy-threads 0
 curl -fsS "http://$PROXY/users/42" -o /dev/null
 set_mode MOCK
 expect_mock "http://$PROXY/users/42" exact
-measure mock-exact-threads 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+measure mock-exact-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
 stop_ghost
 
 log "d. ghost LEARN (fresh data dir per connection count)"
@@ -321,10 +322,10 @@ for r in $(seq "$LEARN_ROUNDS"); do
     [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK/pair-learn-r$r"
 done
 
-log "d'. ghost LEARN on per-core request threads (--proxy-threads $(nproc))"
-start_proxy "$WORK/learn-threads" --proxy-threads "$(nproc)"
+log "d'. ghost LEARN on one shared work-stealing runtime (--proxy-threads 0)"
+start_proxy "$WORK/learn-shared" --proxy-threads 0
 curl -fsS "http://$PROXY/users/42" -o /dev/null
-measure learn-threads 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+measure learn-shared 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
 stop_ghost
 
 # A tansu broker for the Kafka scenarios (BENCH_KAFKA=0 skips them).

@@ -111,8 +111,8 @@ pub struct CommonArgs {
     /// Largest request (and recorded response) body in bytes. Default 16 MiB.
     #[arg(long, env = "GHOST_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
-    /// Request threads, each owning its connections and upstream pool (N > 0).
-    /// Default 0: one shared work-stealing runtime (better p99 on busy boxes).
+    /// Request threads, each owning its connections and upstream links. Default:
+    /// one per core. 0: one shared work-stealing runtime instead.
     #[arg(long, env = "GHOST_PROXY_THREADS", value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub proxy_threads: Option<u16>,
     /// Make each LEARN response wait until its capture is synced to disk.
