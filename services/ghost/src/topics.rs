@@ -71,6 +71,18 @@ pub fn files() -> anyhow::Result<Vec<TopicFile>> {
 
 pub async fn apply(log_args: LogArgs, data: PathBuf, dry_run: bool) -> anyhow::Result<()> {
     let files = files()?;
+    let embedded = matches!(log_args.log.as_deref(), None | Some("" | "embedded"));
+    if dry_run && embedded && !data.join("log").exists() {
+        // Opening would create the log directory; a dry run changes nothing.
+        for file in &files {
+            println!("{}: missing (would be created)", file.name);
+        }
+        anyhow::bail!(
+            "{} difference(s) between topics/ and the log remain (no embedded log under {} yet)",
+            files.len(),
+            data.display()
+        );
+    }
     let log = OpenLog::open(&log_args, &data, FsyncPolicy::Always).await?;
     let drift = match &log {
         OpenLog::Kafka(kafka) => {

@@ -33,6 +33,10 @@ fn dry_run_then_apply_then_nothing_to_do() {
         "{out}"
     );
     assert!(out.contains("6 difference(s)"), "{out}");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "a dry run must not create anything under the data directory"
+    );
 
     let (ok, out) = apply(dir.path(), false);
     assert!(ok, "{out}");
