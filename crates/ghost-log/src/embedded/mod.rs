@@ -200,22 +200,59 @@ impl Log for EmbeddedLog {
             Ok(t) => t,
             Err(e) => return records.iter().map(|_| Err(clone_error(&e))).collect(),
         };
-        let mut pending = Vec::with_capacity(records.len());
-        for record in records {
-            let queued = match self.prepare(&t, record) {
-                Ok((partition, record)) => partition.enqueue(record, durability).await,
+        // One request per partition touched (records keep their order within
+        // it), then the results are put back in the caller's order.
+        let n = records.len();
+        let mut out: Vec<Option<Result<Ack, LogError>>> = (0..n).map(|_| None).collect();
+        let mut by_partition: Vec<(usize, Vec<usize>, Vec<Record>)> = Vec::new();
+        for (i, record) in records.into_iter().enumerate() {
+            match self.prepare(&t, record) {
+                Ok((partition, record)) => {
+                    let p = partition.shared.id as usize;
+                    match by_partition.iter_mut().find(|(q, _, _)| *q == p) {
+                        Some((_, slots, group)) => {
+                            slots.push(i);
+                            group.push(record);
+                        }
+                        None => by_partition.push((p, vec![i], vec![record])),
+                    }
+                }
+                Err(e) => out[i] = Some(Err(e)),
+            }
+        }
+        let mut pending = Vec::with_capacity(by_partition.len());
+        for (p, slots, group) in by_partition {
+            let queued = match t.partitions.get(p) {
+                Some(partition) => partition.enqueue_many(group, durability).await,
+                None => Err(LogError::UnknownPartition {
+                    topic: t.spec.name.clone(),
+                    partition: p as u32,
+                }),
+            };
+            pending.push((slots, queued));
+        }
+        for (slots, queued) in pending {
+            let results = match queued {
+                Ok(rx) => rx.await.map_err(|_| LogError::Closed),
                 Err(e) => Err(e),
             };
-            pending.push(queued);
+            match results {
+                Ok(results) => {
+                    for (i, r) in slots.into_iter().zip(results) {
+                        out[i] = Some(r);
+                    }
+                }
+                Err(e) => {
+                    for i in slots {
+                        out[i] = Some(Err(clone_error(&e)));
+                    }
+                }
+            }
         }
-        let mut out = Vec::with_capacity(pending.len());
-        for queued in pending {
-            out.push(match queued {
-                Ok(rx) => rx.await.unwrap_or(Err(LogError::Closed)),
-                Err(e) => Err(e),
-            });
-        }
-        out
+        // A writer that answered with fewer results than records lost the rest.
+        out.into_iter()
+            .map(|r| r.unwrap_or(Err(LogError::Closed)))
+            .collect()
     }
 
     async fn read(

@@ -3,7 +3,7 @@
 
 use super::fsutil::DirLock;
 use super::segment::{FrameReader, Scan, Segment};
-use super::writer::{self, Append, Request, Writer};
+use super::writer::{self, Append, AppendMany, Request, Writer};
 use crate::{Ack, Durability, LogError, Record, StoredRecord};
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -125,6 +125,23 @@ impl Partition {
         let (reply, rx) = oneshot::channel();
         let request = Request::Append(Append {
             record,
+            durability,
+            reply,
+        });
+        self.tx.send(request).await.map_err(|_| LogError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Hands several records to the writer as one request; the receiver gets
+    /// one result per record, in order.
+    pub(crate) async fn enqueue_many(
+        &self,
+        records: Vec<Record>,
+        durability: Durability,
+    ) -> Result<oneshot::Receiver<Vec<Result<Ack, LogError>>>, LogError> {
+        let (reply, rx) = oneshot::channel();
+        let request = Request::AppendMany(AppendMany {
+            records,
             durability,
             reply,
         });

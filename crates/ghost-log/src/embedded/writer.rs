@@ -23,6 +23,9 @@ const MAX_BATCH: usize = 1024;
 
 pub(crate) enum Request {
     Append(Append),
+    /// Several records of one caller, acknowledged together in their order: one
+    /// queue slot and one reply instead of one of each per record.
+    AppendMany(AppendMany),
     /// Fsync what has been written (for `EmbeddedLog::flush`).
     Sync {
         reply: oneshot::Sender<Result<(), LogError>>,
@@ -33,6 +36,19 @@ pub(crate) struct Append {
     pub record: Record,
     pub durability: Durability,
     pub reply: oneshot::Sender<Result<Ack, LogError>>,
+}
+
+pub(crate) struct AppendMany {
+    pub records: Vec<Record>,
+    pub durability: Durability,
+    pub reply: oneshot::Sender<Vec<Result<Ack, LogError>>>,
+}
+
+/// Where one record's result goes once its group commit is done.
+enum ReplyTo {
+    One(oneshot::Sender<Result<Ack, LogError>>),
+    /// Pushed onto the results of `groups[i]`, in record order.
+    Group(usize),
 }
 
 /// Owns the active segment of one partition. Only this writer ever writes to it.
@@ -87,15 +103,43 @@ impl Writer {
     fn handle(&mut self, work: Work) {
         match work {
             Work::Batch(requests) => {
-                let mut appends = Vec::with_capacity(requests.len());
+                let mut records = Vec::with_capacity(requests.len());
+                let mut replies = Vec::with_capacity(requests.len());
+                let mut groups = Vec::new();
                 let mut syncs = Vec::new();
                 for request in requests {
                     match request {
-                        Request::Append(append) => appends.push(append),
+                        Request::Append(a) => {
+                            records.push((a.record, a.durability));
+                            replies.push(ReplyTo::One(a.reply));
+                        }
+                        Request::AppendMany(m) => {
+                            let group = groups.len();
+                            groups.push((m.reply, Vec::with_capacity(m.records.len())));
+                            for record in m.records {
+                                records.push((record, m.durability));
+                                replies.push(ReplyTo::Group(group));
+                            }
+                        }
                         Request::Sync { reply } => syncs.push(reply),
                     }
                 }
-                self.append_batch(appends);
+                let results = self.append_batch(records);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    match reply {
+                        ReplyTo::One(tx) => {
+                            let _ = tx.send(result);
+                        }
+                        ReplyTo::Group(i) => {
+                            if let Some((_, out)) = groups.get_mut(i) {
+                                out.push(result);
+                            }
+                        }
+                    }
+                }
+                for (tx, out) in groups {
+                    let _ = tx.send(out);
+                }
                 if !syncs.is_empty() {
                     let result = self.sync();
                     for reply in syncs {
@@ -116,7 +160,9 @@ impl Writer {
         }
     }
 
-    fn append_batch(&mut self, appends: Vec<Append>) {
+    /// Appends records in order; one result per record, in the same order.
+    fn append_batch(&mut self, appends: Vec<(Record, Durability)>) -> Vec<Result<Ack, LogError>> {
+        let mut results = Vec::with_capacity(appends.len());
         let mut pending = appends.into_iter().peekable();
         let mut buf = Vec::new();
         while pending.peek().is_some() {
@@ -124,7 +170,8 @@ impl Writer {
                 let e = LogError::Backend(format!(
                     "partition writer stopped after an earlier failure: {why}"
                 ));
-                return fail(pending.map(|a| a.reply), &e);
+                fail(&mut results, pending.len(), &e);
+                return results;
             }
             buf.clear();
             let mut acks = Vec::new();
@@ -135,8 +182,8 @@ impl Writer {
                 let len = (HEADER_LEN + frame::body_len(record)) as u64;
                 pos == 0 || pos + len <= limit
             };
-            while let Some(append) =
-                pending.next_if(|a| fits(self.active_len + buf.len() as u64, &a.record))
+            while let Some((record, durability)) =
+                pending.next_if(|(r, _)| fits(self.active_len + buf.len() as u64, r))
             {
                 let pos = self.active_len + buf.len() as u64;
                 let offset = self.next_offset + acks.len() as u64;
@@ -147,36 +194,33 @@ impl Writer {
                     index.push((offset, pos));
                     self.last_index_pos = Some(pos);
                 }
-                frame::encode(offset, &append.record, &mut buf);
-                want_sync |= append.durability == Durability::Synced;
-                acks.push((
-                    append.reply,
-                    Ack {
-                        partition: self.shared.id,
-                        offset,
-                    },
-                ));
+                frame::encode(offset, &record, &mut buf);
+                want_sync |= durability == Durability::Synced;
+                acks.push(Ack {
+                    partition: self.shared.id,
+                    offset,
+                });
             }
             if !acks.is_empty() {
                 if let Err(e) = self.write(&buf, want_sync) {
-                    fail(acks.into_iter().map(|(reply, _)| reply), &e);
-                    return fail(pending.map(|a| a.reply), &e);
+                    fail(&mut results, acks.len() + pending.len(), &e);
+                    return results;
                 }
                 self.next_offset += acks.len() as u64;
                 self.active_len += buf.len() as u64;
                 self.shared
                     .publish(self.active_base, self.active_len, &index, self.next_offset);
-                for (reply, ack) in acks {
-                    let _ = reply.send(Ok(ack));
-                }
+                results.extend(acks.into_iter().map(Ok));
             }
             if pending.peek().is_some() {
                 // The next record did not fit: close this segment and start another.
                 if let Err(e) = self.roll() {
-                    return fail(pending.map(|a| a.reply), &e);
+                    fail(&mut results, pending.len(), &e);
+                    return results;
                 }
             }
         }
+        results
     }
 
     /// Writes one chunk at the end of the active segment.
@@ -227,11 +271,9 @@ impl Writer {
     }
 }
 
-/// Fails every remaining append with a copy of `e`.
-fn fail(replies: impl Iterator<Item = oneshot::Sender<Result<Ack, LogError>>>, e: &LogError) {
-    for reply in replies {
-        let _ = reply.send(Err(fan_out(e)));
-    }
+/// Fails the next `n` appends with a copy of `e`.
+fn fail(results: &mut Vec<Result<Ack, LogError>>, n: usize, e: &LogError) {
+    results.extend((0..n).map(|_| Err(fan_out(e))));
 }
 
 /// A copy of an error for each of several waiters (`LogError` is not `Clone`
