@@ -66,7 +66,14 @@ pub(crate) struct Writer {
     broken: Option<String>,
     policy: FsyncPolicy,
     segment_bytes: u64,
+    /// The frames of one commit, kept between commits so a steady stream of
+    /// batches does not reallocate (and fault in fresh pages) every time.
+    buf: Vec<u8>,
 }
+
+/// Capacity of the commit buffer kept after a commit; a rare huge batch's
+/// buffer is released rather than pinned.
+const KEEP_BUF: usize = 1 << 20;
 
 impl Writer {
     /// A writer continuing after the last (active) segment of a recovered partition.
@@ -97,6 +104,7 @@ impl Writer {
             broken: None,
             policy,
             segment_bytes,
+            buf: Vec::new(),
         })
     }
 
@@ -162,9 +170,22 @@ impl Writer {
 
     /// Appends records in order; one result per record, in the same order.
     fn append_batch(&mut self, appends: Vec<(Record, Durability)>) -> Vec<Result<Ack, LogError>> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let results = self.append_into(appends, &mut buf);
+        if buf.capacity() <= KEEP_BUF {
+            buf.clear();
+            self.buf = buf;
+        }
+        results
+    }
+
+    fn append_into(
+        &mut self,
+        appends: Vec<(Record, Durability)>,
+        buf: &mut Vec<u8>,
+    ) -> Vec<Result<Ack, LogError>> {
         let mut results = Vec::with_capacity(appends.len());
         let mut pending = appends.into_iter().peekable();
-        let mut buf = Vec::new();
         while pending.peek().is_some() {
             if let Some(why) = &self.broken {
                 let e = LogError::Backend(format!(
@@ -194,7 +215,7 @@ impl Writer {
                     index.push((offset, pos));
                     self.last_index_pos = Some(pos);
                 }
-                frame::encode(offset, &record, &mut buf);
+                frame::encode(offset, &record, buf);
                 want_sync |= durability == Durability::Synced;
                 acks.push(Ack {
                     partition: self.shared.id,
@@ -202,7 +223,7 @@ impl Writer {
                 });
             }
             if !acks.is_empty() {
-                if let Err(e) = self.write(&buf, want_sync) {
+                if let Err(e) = self.write(buf, want_sync) {
                     fail(&mut results, acks.len() + pending.len(), &e);
                     return results;
                 }
