@@ -22,11 +22,51 @@ const APPEND_ATTEMPTS: u32 = 3;
 
 enum Job {
     Capture {
-        capture: Box<Capture>,
-        trace: TraceParent,
+        capture: Encoded,
         ack: Option<oneshot::Sender<Result<Ack, LogError>>>,
     },
     Flush(oneshot::Sender<()>),
+}
+
+/// A capture already redacted and encoded by the request's own thread: the
+/// capture's many small allocations are freed where they were made, and only
+/// these few reference-counted buffers cross to the publishing task.
+struct Encoded {
+    key: Bytes,
+    value: Bytes,
+    trace: TraceParent,
+    timestamp_ms: i64,
+}
+
+impl Encoded {
+    fn new(capture: &Capture, trace: TraceParent) -> Result<Self, LogError> {
+        let value = capture_bytes(capture).map_err(|error| {
+            tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
+            LogError::Backend(error.to_string())
+        })?;
+        Ok(Self {
+            key: Bytes::copy_from_slice(capture.service().as_bytes()),
+            value: Bytes::from(value),
+            trace,
+            timestamp_ms: capture.started_at_us() / 1000,
+        })
+    }
+
+    /// The log record; cheap to build again for a retry (the buffers are shared).
+    fn record(&self) -> Record {
+        Record {
+            key: Some(self.key.clone()),
+            value: Some(self.value.clone()),
+            headers: vec![
+                Header {
+                    name: SCHEMA_HEADER.to_owned(),
+                    value: Bytes::from_static(b"dev.ghost.Capture"),
+                },
+                self.trace.header(),
+            ],
+            timestamp_ms: self.timestamp_ms,
+        }
+    }
 }
 
 /// Handle for publishing captures; cheap to clone (one reference count: every
@@ -88,12 +128,15 @@ impl Publisher {
             redactor,
             metrics,
         } = &*self.inner;
-        let capture = redactor.capture(parts);
-        let job = Job::Capture {
-            capture: Box::new(capture),
-            trace,
-            ack: None,
+        let capture = match Encoded::new(&redactor.capture(parts), trace) {
+            Ok(c) => c,
+            Err(_) => {
+                metrics.io_error(IoOp::CapturePublish);
+                metrics.captures_dropped.increment(1);
+                return;
+            }
         };
+        let job = Job::Capture { capture, ack: None };
         if tx.try_send(job).is_ok() {
             metrics.captures_pending.increment(1.0);
         } else {
@@ -108,13 +151,16 @@ impl Publisher {
         parts: CaptureParts,
         trace: TraceParent,
     ) -> Result<Ack, PublishError> {
-        let capture = self.inner.redactor.capture(parts);
+        let capture =
+            Encoded::new(&self.inner.redactor.capture(parts), trace).inspect_err(|_| {
+                self.inner.metrics.io_error(IoOp::CapturePublish);
+                self.inner.metrics.captures_dropped.increment(1);
+            })?;
         let (tx, rx) = oneshot::channel();
         self.inner
             .tx
             .send(Job::Capture {
-                capture: Box::new(capture),
-                trace,
+                capture,
                 ack: Some(tx),
             })
             .await
@@ -157,11 +203,7 @@ async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
         }
         for job in jobs.drain(..) {
             match job {
-                Job::Capture {
-                    capture,
-                    trace,
-                    ack,
-                } => group.push((capture, trace, ack)),
+                Job::Capture { capture, ack } => group.push((capture, ack)),
                 Job::Flush(done) => {
                     // Everything queued before the flush is appended before it answers.
                     publish_group(&log, &mut group, &metrics).await;
@@ -176,56 +218,33 @@ async fn run(log: SharedLog, mut rx: mpsc::Receiver<Job>, metrics: Metrics) {
 /// Most captures appended in one pipelined batch (one group commit).
 const BATCH: usize = 512;
 
-type Pending = (
-    Box<Capture>,
-    TraceParent,
-    Option<oneshot::Sender<Result<Ack, LogError>>>,
-);
+type Pending = (Encoded, Option<oneshot::Sender<Result<Ack, LogError>>>);
 
 /// Appends a group of captures as one batch; failures are retried one by one.
 async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metrics) {
     if group.is_empty() {
         return;
     }
-    let durability = if group.iter().any(|(_, _, ack)| ack.is_some()) {
+    let durability = if group.iter().any(|(_, ack)| ack.is_some()) {
         Durability::Synced
     } else {
         Durability::Written
     };
-    let mut encoded = Vec::with_capacity(group.len());
-    let mut records = Vec::with_capacity(group.len());
-    for (capture, trace, ack) in group.drain(..) {
-        match to_record(&capture, &trace, metrics) {
-            Ok(r) => {
-                records.push(r);
-                encoded.push((capture, trace, ack));
-            }
-            Err(e) => {
-                metrics.captures_pending.decrement(1.0);
-                if let Some(ack) = ack {
-                    let _ = ack.send(Err(e));
-                }
-            }
-        }
-    }
+    let records = group.iter().map(|(c, _)| c.record()).collect();
     let results = log
         .append_batch(topics::CAPTURES, records, durability)
         .await;
-    for ((capture, trace, ack), result) in encoded.into_iter().zip(results) {
+    for ((capture, ack), result) in group.drain(..).zip(results) {
         let result = match result {
             Ok(a) => {
                 metrics.captures_published.increment(1);
                 Ok(a)
             }
-            // Rare: the record is rebuilt rather than every batch kept twice.
-            Err(error) if error.is_retryable() => match to_record(&capture, &trace, metrics) {
-                Ok(record) => append(log, &capture, record, durability, metrics).await,
-                Err(e) => Err(e),
-            },
+            Err(error) if error.is_retryable() => append(log, &capture, durability, metrics).await,
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);
                 metrics.captures_dropped.increment(1);
-                tracing::error!(%error, capture = capture.id(), "capture dropped: the log refused it");
+                tracing::error!(%error, trace = %capture.trace.to_header_value(), "capture dropped: the log refused it");
                 Err(error)
             }
         };
@@ -236,36 +255,10 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
     }
 }
 
-fn to_record(
-    capture: &Capture,
-    trace: &TraceParent,
-    metrics: &Metrics,
-) -> Result<Record, LogError> {
-    let value = capture_bytes(capture).map_err(|error| {
-        metrics.io_error(IoOp::CapturePublish);
-        metrics.captures_dropped.increment(1);
-        tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
-        LogError::Backend(error.to_string())
-    })?;
-    Ok(Record {
-        key: Some(Bytes::copy_from_slice(capture.service().as_bytes())),
-        value: Some(Bytes::from(value)),
-        headers: vec![
-            Header {
-                name: SCHEMA_HEADER.to_owned(),
-                value: Bytes::from_static(b"dev.ghost.Capture"),
-            },
-            trace.header(),
-        ],
-        timestamp_ms: capture.started_at_us() / 1000,
-    })
-}
-
 /// Retries one capture whose batched append failed with a retryable error.
 async fn append(
     log: &SharedLog,
-    capture: &Capture,
-    record: Record,
+    capture: &Encoded,
     durability: Durability,
     metrics: &Metrics,
 ) -> Result<Ack, LogError> {
@@ -275,7 +268,7 @@ async fn append(
         tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
         attempt += 1;
         match log
-            .append(topics::CAPTURES, record.clone(), durability)
+            .append(topics::CAPTURES, capture.record(), durability)
             .await
         {
             Ok(ack) => {
@@ -288,7 +281,7 @@ async fn append(
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);
                 metrics.captures_dropped.increment(1);
-                tracing::error!(%error, capture = capture.id(), "capture dropped: the log refused it");
+                tracing::error!(%error, trace = %capture.trace.to_header_value(), "capture dropped: the log refused it");
                 return Err(error);
             }
         }
