@@ -18,6 +18,7 @@ mod materializer;
 pub mod metrics;
 pub mod modes;
 mod publisher;
+mod request_stats;
 pub mod routes;
 mod server;
 mod service;

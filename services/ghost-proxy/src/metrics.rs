@@ -1,7 +1,8 @@
 //! Proxy metrics: constant names, handles resolved once, Prometheus rendering.
 
-use metrics::{Counter, Gauge, Histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use crate::request_stats::RequestStats;
+use metrics::{Counter, Gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
 pub const REQUESTS_TOTAL: &str = "ghost_requests_total";
@@ -13,10 +14,6 @@ pub const CAPTURES_PUBLISHED_TOTAL: &str = "ghost_captures_published_total";
 /// Captures queued but not yet acknowledged by the log: grows while the log is
 /// slow or unreachable, so an outage shows before anything is dropped.
 pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
-
-const DURATION_BUCKETS: [f64; 14] = [
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
-];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -30,13 +27,7 @@ const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Full(REQUEST_DURATION.to_owned()),
-                    &DURATION_BUCKETS,
-                )
-                .ok()?;
-            let recorder = builder.build_recorder();
+            let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
             let upkeep = handle.clone();
@@ -59,7 +50,9 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 
 /// Renders every metric in the Prometheus text format.
 pub fn render() -> String {
-    install().map(PrometheusHandle::render).unwrap_or_default()
+    let mut out = install().map(PrometheusHandle::render).unwrap_or_default();
+    RequestStats::global().render_into(&mut out);
+    out
 }
 
 /// How a request was answered; the `match_type` label.
@@ -75,7 +68,7 @@ pub enum MatchType {
 }
 
 impl MatchType {
-    const ALL: [MatchType; 7] = [
+    pub(crate) const ALL: [MatchType; 7] = [
         MatchType::Exact,
         MatchType::SmartSwap,
         MatchType::Miss,
@@ -123,8 +116,6 @@ impl IoOp {
 /// Handles resolved once so the hot path only does atomic adds.
 #[derive(Debug, Clone)]
 pub struct Metrics {
-    requests: [Counter; 7],
-    pub duration: Histogram,
     pub library_size: Gauge,
     pub captures_dropped: Counter,
     pub captures_published: Counter,
@@ -135,9 +126,6 @@ impl Metrics {
     pub fn new() -> Self {
         install();
         Self {
-            requests: MatchType::ALL
-                .map(|m| metrics::counter!(REQUESTS_TOTAL, "match_type" => m.label())),
-            duration: metrics::histogram!(REQUEST_DURATION),
             library_size: metrics::gauge!(LIBRARY_SIZE),
             captures_dropped: metrics::counter!(CAPTURES_DROPPED_TOTAL),
             captures_published: metrics::counter!(CAPTURES_PUBLISHED_TOTAL),
@@ -145,8 +133,10 @@ impl Metrics {
         }
     }
 
-    pub fn request(&self, m: MatchType) {
-        self.requests[m as usize].increment(1);
+    /// Counts an answered request and its duration (per-thread shards: see
+    /// `request_stats`).
+    pub fn request(&self, m: MatchType, elapsed: std::time::Duration) {
+        RequestStats::global().record(m, elapsed);
     }
 
     pub fn io_error(&self, op: IoOp) {

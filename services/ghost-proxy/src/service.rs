@@ -56,11 +56,7 @@ pub(crate) async fn handle(
     }
     let started = Instant::now();
     let (resp, m) = dispatch(&ctx, &link, req, started).await;
-    state.metrics.request(m);
-    state
-        .metrics
-        .duration
-        .record(started.elapsed().as_secs_f64());
+    state.metrics.request(m, started.elapsed());
     Ok(resp)
 }
 
