@@ -21,17 +21,35 @@ pub struct TraceParent {
     pub flags: u8,
 }
 
+/// Lower-case hex digit values; 0xFF marks everything else (upper case is
+/// invalid per the spec).
+const UNHEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn hex_into(b: &[u8], out: &mut [u8]) -> Option<()> {
     if b.len() != out.len() * 2 {
         return None;
     }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None, // upper case is invalid per the spec
-    };
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = digit(b[2 * i])? << 4 | digit(b[2 * i + 1])?;
+    // Every record's trace is validated on append: a table lookup per digit,
+    // one check per byte.
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (UNHEX[usize::from(pair[0])], UNHEX[usize::from(pair[1])]);
+        if (hi | lo) & 0xF0 != 0 {
+            return None;
+        }
+        *o = hi << 4 | lo;
     }
     Some(())
 }

@@ -77,7 +77,8 @@ impl RequestStats {
 
     /// Counts one answered request and how long it took.
     pub fn record(&self, m: MatchType, elapsed: Duration) {
-        let shard = &self.shards[SHARD.with(|s| *s)];
+        // During thread teardown the index may be gone already: shard 0 is as good.
+        let shard = &self.shards[SHARD.try_with(|s| *s).unwrap_or(0)];
         shard.requests[m as usize].fetch_add(1, Ordering::Relaxed);
         let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         let bucket = BOUNDS_NS

@@ -355,7 +355,11 @@ async fn forward(
     };
 
     let capture = CaptureParts {
-        id: uuid::Uuid::now_v7().to_string(),
+        // Printed into a stack buffer: `to_string` goes through `fmt` and regrows.
+        id: uuid::Uuid::now_v7()
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .to_owned(),
         service: route.name.to_string(),
         session_id: session.to_string(),
         method: parts.method.as_str().to_owned(),
