@@ -159,7 +159,7 @@ def paired_rounds(runs):
     """Rounds of `pair-*-rN` measurements: [(n, {kind: row})], in round order."""
     rounds = {}
     for (scen, _c), r in runs.items():
-        m = re.fullmatch(r"pair-(direct|relay|forward|learn)-r(\d+)", scen)
+        m = re.fullmatch(r"pair-(direct|relay|forward|fwdthreads|learn)-r(\d+)", scen)
         if m:
             rounds.setdefault(int(m.group(2)), {})[m.group(1)] = r
     return sorted(rounds.items())
@@ -326,14 +326,18 @@ def render(run_dir):
             "(copies bytes between a downstream and its own upstream connection without parsing "
             "HTTP: the floor for any forwarding proxy on this box), `hyper-forward` (hyper's server "
             "and client codecs with one upstream connection per downstream connection, nothing "
-            "else: the floor for a hyper-based proxy such as ghost), then `ghost proxy` in LEARN on a "
-            "fresh data dir. Ratios are against that round's direct measurement; the LEARN target "
-            "uses the median over the rounds. CPU/request is the process's CPU time over wrk's "
-            "completed requests."
+            "else) on tokio's work-stealing runtime and again on per-core request threads (ghost's "
+            "default runtime model: the floor for a hyper-based proxy such as ghost), then `ghost "
+            "proxy` in LEARN on a fresh data dir. Ratios are against that round's direct "
+            "measurement; the LEARN target uses the median over the rounds. CPU/request is the "
+            "process's CPU time over wrk's completed requests."
         )
         add("")
-        add("| Round | direct req/s | tcp-relay | hyper-forward | ghost LEARN | CPU/request: relay / forward / ghost |")
-        add("|---:|---:|---:|---:|---:|---:|")
+        add(
+            "| Round | direct req/s | tcp-relay | hyper-forward | hyper-forward, threads | ghost LEARN "
+            "| CPU/request: relay / forward / forward threads / ghost |"
+        )
+        add("|---:|---:|---:|---:|---:|---:|---:|")
         for n, k in rounds:
             d = k.get("direct")
 
@@ -345,16 +349,17 @@ def render(run_dir):
 
             cpus = " / ".join(
                 "–" if k.get(x) is None or cpu_per_request(k[x]) is None else f"{cpu_per_request(k[x]):.1f} µs"
-                for x in ("relay", "forward", "learn")
+                for x in ("relay", "forward", "fwdthreads", "learn")
             )
             add(
-                f"| {n} | {d['rps']:,.0f} | {cell('relay')} | {cell('forward')} | {cell('learn')} | {cpus} |"
+                f"| {n} | {d['rps']:,.0f} | {cell('relay')} | {cell('forward')} | {cell('fwdthreads')} "
+                f"| {cell('learn')} | {cpus} |"
                 if d
-                else f"| {n} | – | – | – | – | {cpus} |"
+                else f"| {n} | – | – | – | – | – | {cpus} |"
             )
         add(
             f"| median | | {fmt_ratio(paired_median(runs, 'relay'))} | {fmt_ratio(paired_median(runs, 'forward'))} "
-            f"| {fmt_ratio(paired_median(runs, 'learn'))} | |"
+            f"| {fmt_ratio(paired_median(runs, 'fwdthreads'))} | {fmt_ratio(paired_median(runs, 'learn'))} | |"
         )
         add("")
 

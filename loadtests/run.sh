@@ -9,8 +9,9 @@
 #      started here; BENCH_KAFKA=0 skips it), and MOCK exact hits on the shared
 #      runtime
 #   d*. LEARN_ROUNDS (default 3) paired rounds at 64 connections, back to back:
-#      direct, tcp-relay and hyper-forward (the floors for any forwarding proxy and
-#      for a hyper-based one), then ghost LEARN on a fresh data dir. The LEARN
+#      direct, tcp-relay and hyper-forward on tokio's work-stealing runtime and on
+#      per-core request threads as ghost uses (the floors for any forwarding proxy
+#      and for a hyper-based one), then ghost LEARN on a fresh data dir. The LEARN
 #      target is judged on the median of the per-round ratios, which this box's
 #      drift (10-20% within a run) moves far less than a single comparison.
 #   f. scrubber worker throughput on ~2 KB JSON bodies, embedded log and Kafka
@@ -293,10 +294,10 @@ PY
 done
 
 LEARN_ROUNDS="${LEARN_ROUNDS:-3}"
-log "d*. $LEARN_ROUNDS paired rounds: direct, tcp-relay, hyper-forward, ghost LEARN (64 connections)"
+log "d*. $LEARN_ROUNDS paired rounds: direct, tcp-relay, hyper-forward (work-stealing, then request threads), ghost LEARN (64 connections)"
 # start_floor BINARY: one of the forwarding floors in front of bare-server.
-start_floor() {
-    "$BIN/$1" 127.0.0.1:0 "$BARE" >"$WORK/$1.out" 2>"$WORK/$1.err" &
+start_floor() { # BINARY [MODE]
+    "$BIN/$1" 127.0.0.1:0 "$BARE" "${@:2}" >"$WORK/$1.out" 2>"$WORK/$1.err" &
     GHOST_PID=$!
     PIDS+=("$GHOST_PID")
     PROXY="$(wait_for_line "$WORK/$1.out" '^listening on ' "$GHOST_PID" | awk '{print $3}')"
@@ -314,6 +315,9 @@ for r in $(seq "$LEARN_ROUNDS"); do
     stop_floor
     start_floor hyper-forward
     measure "pair-forward-r$r" 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
+    stop_floor
+    start_floor hyper-forward threads
+    measure "pair-fwdthreads-r$r" 64 "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
     stop_floor
     start_proxy "$WORK/pair-learn-r$r"
     curl -fsS "http://$PROXY/users/42" -o /dev/null

@@ -1,8 +1,10 @@
-//! `hyper-forward LISTEN UPSTREAM [conn|pool]`: the floor for a forwarding proxy
-//! built on hyper, as ghost is. HTTP/1.1 only, no routing, no recording, nothing
-//! but hyper's server and client codecs around the bytes: `conn` (default) gives
-//! every downstream connection its own upstream connection driven in the same
-//! task (as ghost does), `pool` uses hyper-util's pooled client. Measured by
+//! `hyper-forward LISTEN UPSTREAM [conn|pool|threads]`: the floor for a forwarding
+//! proxy built on hyper, as ghost is. HTTP/1.1 only, no routing, no recording,
+//! nothing but hyper's server and client codecs around the bytes: `conn` (default)
+//! gives every downstream connection its own upstream connection driven in the
+//! same task, on tokio's work-stealing runtime; `threads` does the same on one
+//! single-threaded runtime per core fed round-robin by one accept loop (ghost's
+//! default request threads); `pool` uses hyper-util's pooled client. Measured by
 //! `loadtests/run.sh` next to ghost LEARN and `tcp-relay`, so the LEARN ratio
 //! can be read against what forwarding alone costs on the same box. Prints
 //! `listening on ADDR` once bound.
@@ -26,10 +28,11 @@ async fn main() -> anyhow::Result<()> {
     let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: hyper-forward LISTEN_ADDR UPSTREAM_ADDR [conn|pool]");
     };
-    let pool = match args.next().as_deref() {
-        None | Some("conn") => false,
-        Some("pool") => true,
-        Some(other) => anyhow::bail!("unknown mode `{other}`: use conn or pool"),
+    let (pool, threads) = match args.next().as_deref() {
+        None | Some("conn") => (false, false),
+        Some("pool") => (true, false),
+        Some("threads") => (false, true),
+        Some(other) => anyhow::bail!("unknown mode `{other}`: use conn, pool or threads"),
     };
     let listen: SocketAddr = listen
         .parse()
@@ -50,6 +53,9 @@ async fn main() -> anyhow::Result<()> {
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build(connector);
     let base: Arc<str> = format!("http://{upstream}").into();
+    if threads {
+        return serve_on_threads(listener, upstream).await;
+    }
     loop {
         let (down, _) = listener.accept().await?;
         let _ = down.set_nodelay(true);
@@ -96,4 +102,38 @@ async fn serve_own(down: TcpStream, upstream: SocketAddr) {
         _ = server => {}
         _ = conn => {}
     }
+}
+
+/// One current-thread runtime per core, each serving the connections the
+/// accept loop hands it (round-robin).
+async fn serve_on_threads(listener: TcpListener, upstream: SocketAddr) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut queues = Vec::new();
+    for i in 0..cores {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<std::net::TcpStream>(256);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name(format!("forward-{i}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(down) = rx.recv().await {
+                        if let Ok(down) = TcpStream::from_std(down) {
+                            tokio::spawn(serve_own(down, upstream));
+                        }
+                    }
+                });
+            })?;
+        queues.push(tx);
+    }
+    for next in (0..cores).cycle() {
+        let (down, _) = listener.accept().await?;
+        let _ = down.set_nodelay(true);
+        let down = down.into_std()?;
+        if queues[next].send(down).await.is_err() {
+            anyhow::bail!("forwarding thread {next} stopped");
+        }
+    }
+    Ok(())
 }
