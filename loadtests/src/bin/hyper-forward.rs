@@ -26,7 +26,7 @@ use tokio::net::{TcpListener, TcpStream};
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(listen), Some(upstream)) = (args.next(), args.next()) else {
-        anyhow::bail!("usage: hyper-forward LISTEN_ADDR UPSTREAM_ADDR [conn|pool]");
+        anyhow::bail!("usage: hyper-forward LISTEN_ADDR UPSTREAM_ADDR [conn|pool|threads]");
     };
     let (pool, threads) = match args.next().as_deref() {
         None | Some("conn") => (false, false),

@@ -17,32 +17,16 @@ pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// How often histogram samples are folded into their buckets. Without upkeep the
-/// recorder keeps every sample until the next scrape: an unscraped proxy under
-/// load would grow by ~20 bytes per request.
-const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Installs the process-wide Prometheus recorder once (with its upkeep thread);
-/// later calls reuse it.
+/// Installs the process-wide Prometheus recorder once; later calls reuse it.
+/// Only counters and gauges go through it (request durations are kept in
+/// `request_stats`), so it holds nothing that grows between scrapes and needs
+/// no upkeep thread; a histogram added here would need one again.
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
-            let upkeep = handle.clone();
-            // A plain thread: the recorder outlives any one tokio runtime.
-            let spawned = std::thread::Builder::new()
-                .name("ghost-metrics-upkeep".into())
-                .spawn(move || {
-                    loop {
-                        std::thread::sleep(UPKEEP_INTERVAL);
-                        upkeep.run_upkeep();
-                    }
-                });
-            if let Err(error) = spawned {
-                tracing::warn!(%error, "metrics upkeep thread not started; scrape /metrics to bound memory");
-            }
             Some(handle)
         })
         .as_ref()

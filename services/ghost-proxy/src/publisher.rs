@@ -39,8 +39,11 @@ struct Encoded {
 }
 
 impl Encoded {
-    fn new(capture: &Capture, trace: TraceParent) -> Result<Self, LogError> {
+    /// Fails (counted as a dropped capture) only if the capture cannot be encoded.
+    fn new(capture: &Capture, trace: TraceParent, metrics: &Metrics) -> Result<Self, LogError> {
         let value = capture_bytes(capture).map_err(|error| {
+            metrics.io_error(IoOp::CapturePublish);
+            metrics.captures_dropped.increment(1);
             tracing::error!(%error, capture = capture.id(), "capture could not be encoded");
             LogError::Backend(error.to_string())
         })?;
@@ -128,13 +131,8 @@ impl Publisher {
             redactor,
             metrics,
         } = &*self.inner;
-        let capture = match Encoded::new(&redactor.capture(parts), trace) {
-            Ok(c) => c,
-            Err(_) => {
-                metrics.io_error(IoOp::CapturePublish);
-                metrics.captures_dropped.increment(1);
-                return;
-            }
+        let Ok(capture) = Encoded::new(&redactor.capture(parts), trace, metrics) else {
+            return;
         };
         let job = Job::Capture { capture, ack: None };
         if tx.try_send(job).is_ok() {
@@ -151,11 +149,12 @@ impl Publisher {
         parts: CaptureParts,
         trace: TraceParent,
     ) -> Result<Ack, PublishError> {
-        let capture =
-            Encoded::new(&self.inner.redactor.capture(parts), trace).inspect_err(|_| {
-                self.inner.metrics.io_error(IoOp::CapturePublish);
-                self.inner.metrics.captures_dropped.increment(1);
-            })?;
+        let Inner {
+            tx: _,
+            redactor,
+            metrics,
+        } = &*self.inner;
+        let capture = Encoded::new(&redactor.capture(parts), trace, metrics)?;
         let (tx, rx) = oneshot::channel();
         self.inner
             .tx

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog, FsyncPolicy};
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,24 +16,30 @@ pub enum OpenLog {
     Kafka(Arc<KafkaLog>),
 }
 
+/// Where the embedded log lives under the data directory, or `None` when
+/// `args` selects another backend.
+pub fn embedded_dir(args: &LogArgs, data: &Path) -> Option<PathBuf> {
+    matches!(args.log.as_deref(), None | Some("" | "embedded")).then(|| data.join("log"))
+}
+
 impl OpenLog {
     pub async fn open(args: &LogArgs, data: &Path, fsync: FsyncPolicy) -> anyhow::Result<Self> {
-        match args.log.as_deref() {
-            None | Some("") | Some("embedded") => {
-                let config = EmbeddedConfig::new(data.join("log")).with_fsync(fsync);
-                let log = EmbeddedLog::open(config).await.with_context(|| {
-                    format!("cannot open the embedded log under {}", data.display())
-                })?;
-                Ok(Self::Embedded(log))
-            }
-            Some(url) if url.starts_with("kafka://") => {
+        if let Some(dir) = embedded_dir(args, data) {
+            let config = EmbeddedConfig::new(dir).with_fsync(fsync);
+            let log = EmbeddedLog::open(config).await.with_context(|| {
+                format!("cannot open the embedded log under {}", data.display())
+            })?;
+            return Ok(Self::Embedded(log));
+        }
+        match args.log.as_deref().unwrap_or_default() {
+            url if url.starts_with("kafka://") => {
                 let config = KafkaConfig::from_url(url)?;
                 let log = KafkaLog::connect(config)
                     .await
                     .with_context(|| format!("cannot connect to the log at {url}"))?;
                 Ok(Self::Kafka(log))
             }
-            Some(other) => bail!(
+            other => bail!(
                 "unsupported --log `{other}`: use kafka://host:port, or omit it for the embedded log"
             ),
         }

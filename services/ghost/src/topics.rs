@@ -71,8 +71,8 @@ pub fn files() -> anyhow::Result<Vec<TopicFile>> {
 
 pub async fn apply(log_args: LogArgs, data: PathBuf, dry_run: bool) -> anyhow::Result<()> {
     let files = files()?;
-    let embedded = matches!(log_args.log.as_deref(), None | Some("" | "embedded"));
-    if dry_run && embedded && !data.join("log").exists() {
+    let absent = crate::log::embedded_dir(&log_args, &data).is_some_and(|dir| !dir.exists());
+    if dry_run && absent {
         // Opening would create the log directory; a dry run changes nothing.
         for file in &files {
             println!("{}: missing (would be created)", file.name);

@@ -204,32 +204,27 @@ impl Log for EmbeddedLog {
         // it), then the results are put back in the caller's order.
         let n = records.len();
         let mut out: Vec<Option<Result<Ack, LogError>>> = (0..n).map(|_| None).collect();
-        let mut by_partition: Vec<(usize, Vec<usize>, Vec<Record>)> = Vec::new();
+        let mut by_partition: Vec<(&Partition, Vec<usize>, Vec<Record>)> = Vec::new();
         for (i, record) in records.into_iter().enumerate() {
             match self.prepare(&t, record) {
                 Ok((partition, record)) => {
-                    let p = partition.shared.id as usize;
-                    match by_partition.iter_mut().find(|(q, _, _)| *q == p) {
+                    match by_partition
+                        .iter_mut()
+                        .find(|(q, _, _)| std::ptr::eq(*q, partition))
+                    {
                         Some((_, slots, group)) => {
                             slots.push(i);
                             group.push(record);
                         }
-                        None => by_partition.push((p, vec![i], vec![record])),
+                        None => by_partition.push((partition, vec![i], vec![record])),
                     }
                 }
                 Err(e) => out[i] = Some(Err(e)),
             }
         }
         let mut pending = Vec::with_capacity(by_partition.len());
-        for (p, slots, group) in by_partition {
-            let queued = match t.partitions.get(p) {
-                Some(partition) => partition.enqueue_many(group, durability).await,
-                None => Err(LogError::UnknownPartition {
-                    topic: t.spec.name.clone(),
-                    partition: p as u32,
-                }),
-            };
-            pending.push((slots, queued));
+        for (partition, slots, group) in by_partition {
+            pending.push((slots, partition.enqueue_many(group, durability).await));
         }
         for (slots, queued) in pending {
             let results = match queued {
