@@ -12,6 +12,7 @@
 mod broker;
 mod client;
 mod process;
+pub mod raw;
 mod upstream;
 
 pub use broker::Broker;

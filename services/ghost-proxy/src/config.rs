@@ -19,6 +19,9 @@ pub struct ServiceConfig {
     pub host: Option<String>,
     /// Route requests whose path starts with this (at a `/` boundary).
     pub path_prefix: Option<String>,
+    /// Send the client's `Host` upstream instead of the upstream's authority
+    /// (for upstreams that serve several virtual hosts behind one address).
+    pub preserve_host: bool,
 }
 
 /// Everything the proxy needs to run.

@@ -17,6 +17,7 @@ pub mod library;
 mod materializer;
 pub mod metrics;
 pub mod modes;
+mod outbound;
 mod publisher;
 mod request_stats;
 pub mod routes;

@@ -16,6 +16,8 @@ pub struct ServiceRoute {
     pub base_path: String,
     /// `Host` header value sent upstream.
     pub host_header: HeaderValue,
+    /// Send the client's `Host` instead of `host_header`.
+    pub preserve_host: bool,
     pub upstream: String,
     host: Option<String>,
     prefix: Option<String>,
@@ -56,6 +58,7 @@ impl Routes {
                 authority,
                 base_path: c.upstream.path().trim_end_matches('/').to_owned(),
                 host_header,
+                preserve_host: c.preserve_host,
                 upstream: c.upstream.to_string(),
                 host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
                 prefix: c
@@ -112,6 +115,7 @@ mod tests {
 
     fn svc(name: &str, up: &str, host: Option<&str>, prefix: Option<&str>) -> ServiceConfig {
         ServiceConfig {
+            preserve_host: false,
             name: ServiceName::new(name).unwrap(),
             upstream: up.parse().unwrap(),
             host: host.map(str::to_owned),

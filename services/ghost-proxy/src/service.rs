@@ -5,6 +5,7 @@ use crate::body::{ProxyBody, TeeBody};
 use crate::error::{json_error, json_response};
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::{IoOp, MatchType};
+use crate::outbound;
 use crate::routes::ServiceRoute;
 use crate::state::ProxyState;
 use crate::upstream::Link;
@@ -200,34 +201,7 @@ fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
 
 fn is_hop(name: &http::HeaderName) -> bool {
     // `HeaderName`s are lower-case already: plain comparisons, no case folding.
-    crate::library::recording::HOP_BY_HOP.contains(&name.as_str())
-}
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none: one pass over the names is cheaper than a remove
-    // (a hash and probe) per hop-by-hop name.
-    if !headers.keys().any(is_hop) {
-        return;
-    }
-    // Names listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1); collecting
-    // them allocates only when a Connection header is present.
-    let listed: Vec<String> = match headers.get(header::CONNECTION) {
-        None => Vec::new(),
-        Some(_) => headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect(),
-    };
-    for name in crate::library::recording::HOP_BY_HOP {
-        headers.remove(name);
-    }
-    for name in &listed {
-        headers.remove(name.as_str());
-    }
+    crate::outbound::HOP_BY_HOP.contains(&name.as_str())
 }
 
 fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
@@ -274,32 +248,34 @@ async fn forward(
         Err(resp) => return (resp, MatchType::Error),
     };
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let upstream_pq = match (route.base_path.is_empty(), parts.uri.path_and_query()) {
-        (true, Some(p)) => p.clone(),
-        _ => match format!("{}{}", route.base_path, pq).parse() {
-            Ok(p) => p,
-            Err(_) => {
-                return (
-                    err(
-                        StatusCode::BAD_REQUEST,
-                        "bad_uri",
-                        format!("cannot forward `{pq}`"),
-                    ),
-                    MatchType::Error,
-                );
-            }
-        },
+    let target = match outbound::target(&route.base_path, &parts.method, &parts.uri) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                err(StatusCode::BAD_REQUEST, "bad_request_target", e.to_string()),
+                MatchType::Error,
+            );
+        }
     };
-    let uri = Uri::builder()
-        .scheme(route.scheme.clone())
-        .authority(route.authority.clone())
-        .path_and_query(upstream_pq)
-        .build();
+    // HTTP/1 downstream connections forward on their own upstream connection,
+    // which takes the origin-form target as is; HTTP/2 ones multiplex and share
+    // the pool, which needs the absolute URI to pick a connection (and sends
+    // origin-form on HTTP/1 upstreams itself).
+    let via_link = parts.version != Version::HTTP_2 && link.has_room(&route.authority);
+    let uri = if via_link {
+        Ok(Uri::from(target))
+    } else {
+        Uri::builder()
+            .scheme(route.scheme.clone())
+            .authority(route.authority.clone())
+            .path_and_query(target)
+            .build()
+    };
     let Ok(uri) = uri else {
         return (
             err(
                 StatusCode::BAD_REQUEST,
-                "bad_uri",
+                "bad_request_target",
                 format!("cannot forward `{pq}`"),
             ),
             MatchType::Error,
@@ -322,13 +298,18 @@ async fn forward(
         (Vec::new(), None)
     };
     let mut headers = parts.headers;
-    strip_hop_by_hop(&mut headers);
-    headers.insert(header::HOST, route.host_header.clone());
+    outbound::request_headers(
+        &mut headers,
+        &route.host_header,
+        route.preserve_host,
+        parts.uri.authority(),
+    );
     *out.headers_mut() = headers;
+    // The original header-name case (hyper's preserve-header-case map) travels
+    // in the extensions.
+    *out.extensions_mut() = parts.extensions;
 
-    // HTTP/1 downstream connections forward on their own upstream connection;
-    // HTTP/2 ones multiplex and share the pool.
-    let sent = if parts.version != Version::HTTP_2 && link.has_room(&route.authority) {
+    let sent = if via_link {
         link.send(route, out).await.map_err(|e| e.to_string())
     } else {
         ctx.client.request(out).await.map_err(|e| e.to_string())
@@ -349,7 +330,7 @@ async fn forward(
         }
     };
     let (mut rparts, rbody) = resp.into_parts();
-    strip_hop_by_hop(&mut rparts.headers);
+    outbound::strip_hop_by_hop(&mut rparts.headers);
     let (Some(session), Some(trace)) = (session, trace) else {
         return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
     };

@@ -43,6 +43,7 @@ fn upstream_client() -> UpstreamClient {
     connector.set_nodelay(true);
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(30))
+        .http1_preserve_header_case(true)
         .build(connector)
 }
 
@@ -176,7 +177,10 @@ async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(Duration::from_secs(30))
+        // Header names go upstream (and responses come back) in the case they
+        // were sent in: some peers, wrongly but really, depend on it.
+        .preserve_header_case(true);
     builder.http2().timer(TokioTimer::new());
     loop {
         let stream = tokio::select! {

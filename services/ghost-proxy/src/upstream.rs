@@ -161,7 +161,10 @@ impl Link {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        let (sender, conn) = http1::Builder::new()
+            .preserve_header_case(true)
+            .handshake(TokioIo::new(stream))
+            .await?;
         let authority = authority.clone();
         let driver: Driver = Box::pin(async move {
             if let Err(error) = conn.await {

@@ -20,6 +20,9 @@ pub struct ServiceEntry {
     /// Route requests whose path starts with this here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_prefix: Option<String>,
+    /// Send the client's Host header upstream instead of the upstream's own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preserve_host: bool,
 }
 
 /// The file's settings; every field optional.

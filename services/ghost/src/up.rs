@@ -41,6 +41,7 @@ fn services(
             upstream: up,
             host: None,
             path_prefix: None,
+            preserve_host: false,
         });
     }
     let saved = data.join(SERVICES_FILE);
@@ -86,6 +87,7 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
                 upstream,
                 host: e.host.clone(),
                 path_prefix: e.path_prefix.clone(),
+                preserve_host: e.preserve_host,
             })
         })
         .collect()

@@ -31,22 +31,7 @@ pub struct Recording {
     pub response: MockResponse,
 }
 
-/// Headers that describe one connection hop and never belong to a replay.
-pub const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-pub fn is_hop_by_hop(name: &str) -> bool {
-    HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
-}
+pub use crate::outbound::{HOP_BY_HOP, is_hop_by_hop};
 
 impl MockResponse {
     /// Builds the served form of a recorded response.
