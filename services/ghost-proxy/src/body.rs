@@ -140,9 +140,10 @@ impl Body for TeeBody {
                         this.truncated = true;
                     }
                 }
-                // hyper stops polling once a known content-length has been written,
-                // so completion is detected here rather than by a final `None`.
-                if this.inner.is_end_stream() {
+                // hyper stops polling once a known content-length (or the
+                // trailers, always the last frame) has been written, so completion
+                // is detected here rather than by a final `None`.
+                if frame.is_trailers() || this.inner.is_end_stream() {
                     this.finish();
                 }
                 Poll::Ready(Some(Ok(frame)))

@@ -13,6 +13,8 @@ mod body;
 mod codec;
 pub mod config;
 mod error;
+mod framing;
+mod guard;
 pub mod library;
 mod materializer;
 pub mod metrics;

@@ -3,6 +3,7 @@
 
 use crate::body::{ProxyBody, TeeBody};
 use crate::error::{json_error, json_response};
+use crate::guard::ConnGuard;
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::{IoOp, MatchType};
 use crate::outbound;
@@ -20,7 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Response header naming the cascade stage that answered.
 pub const MOCK_HEADER: &str = "x-ghost-mock";
@@ -44,9 +45,23 @@ pub(crate) struct RequestCtx {
 pub(crate) async fn handle(
     ctx: Arc<RequestCtx>,
     link: Arc<Link>,
+    guard: Arc<ConnGuard>,
     req: Request<Incoming>,
 ) -> Result<Resp, Infallible> {
     let state = &ctx.state;
+    if guard.next_is_conflict() {
+        // RFC 9112 §6.1: a smuggling attempt. Never forwarded; the body is left
+        // unread and the connection closed after this answer.
+        let mut resp = err(
+            StatusCode::BAD_REQUEST,
+            "ambiguous_framing",
+            "the request carries both transfer-encoding and content-length (RFC 9112 §6.1, request smuggling); refused and the connection closed",
+        );
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        state.metrics.request(MatchType::Error, Duration::ZERO);
+        return Ok(resp);
+    }
     if req.method() == Method::GET && req.uri().path() == "/metrics" {
         let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
         resp.headers_mut().insert(

@@ -10,6 +10,7 @@
 //! onto the listen backlog).
 
 use crate::error::ProxyError;
+use crate::guard::{ConnGuard, Guarded};
 use crate::service::{self, RequestCtx, UpstreamClient};
 use crate::state::ProxyState;
 use crate::upstream::{Link, with_upstreams};
@@ -199,12 +200,13 @@ async fn serve(
         };
         let ctx = ctx.clone();
         let link = Link::new();
+        let guard = Arc::new(ConnGuard::default());
         let svc = {
-            let link = link.clone();
-            service_fn(move |req| service::handle(ctx.clone(), link.clone(), req))
+            let (link, guard) = (link.clone(), guard.clone());
+            service_fn(move |req| service::handle(ctx.clone(), link.clone(), guard.clone(), req))
         };
         let conn = builder
-            .serve_connection(TokioIo::new(stream), svc)
+            .serve_connection(TokioIo::new(Guarded::new(stream, guard)), svc)
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
