@@ -253,7 +253,7 @@ for c in "${CONNS[@]}"; do
 done
 RSS_MOCK="$(rss_kib "$GHOST_PID" VmRSS)"
 HWM_MOCK="$(rss_kib "$GHOST_PID" VmHWM)"
-curl -fsS "http://$PROXY/metrics" >"$WORK/mock.metrics"
+curl -fsS "http://$PROXY/_ghost/metrics" >"$WORK/mock.metrics"
 stop_ghost
 
 log "b'. ghost MOCK exact hits on one shared work-stealing runtime (--proxy-threads 0)"
@@ -273,7 +273,7 @@ for c in "${CONNS[@]}"; do
     start_proxy "$WORK/learn-c$c"
     curl -fsS "http://$PROXY/users/42" -o /dev/null
     measure learn "$c" "http://$PROXY/users/42" "$GHOST_PID" "$BARE_PID" ""
-    curl -fsS "http://$PROXY/metrics" >"$WORK/learn-c$c.metrics"
+    curl -fsS "http://$PROXY/_ghost/metrics" >"$WORK/learn-c$c.metrics"
     stop_ghost
     # Amend the run with what ghost recorded (after the graceful stop flushed the log).
     python3 - "$RUNS" "$c" \

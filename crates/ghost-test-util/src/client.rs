@@ -27,6 +27,30 @@ impl TestResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Headers that must match between a live response and its replay, sorted:
+    /// all but those that legitimately differ (connection framing, the date,
+    /// ghost's own tag).
+    pub fn comparable_headers(&self) -> Vec<(String, Vec<u8>)> {
+        let mut h: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| {
+                !matches!(
+                    n.as_str(),
+                    "x-ghost-mock"
+                        | "transfer-encoding"
+                        | "connection"
+                        | "keep-alive"
+                        | "date"
+                        | "content-length"
+                )
+            })
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+            .collect();
+        h.sort();
+        h
+    }
 }
 
 /// Sends one request over a fresh connection (HTTP/1.1, or h2c with `h2 = true`).

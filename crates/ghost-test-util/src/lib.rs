@@ -11,12 +11,14 @@
 
 mod broker;
 mod client;
+mod peer;
 mod process;
 pub mod raw;
 mod upstream;
 
 pub use broker::Broker;
 pub use client::{TestResponse, send};
+pub use peer::{Peer, PeerKind};
 pub use process::{Ghost, TEST_API_KEY};
 pub use upstream::{Upstream, large_body as upstream_large_body};
 

@@ -197,7 +197,7 @@ async fn recorded_uris(
 }
 
 async fn dropped_captures(client: &HttpClient, proxy: SocketAddr) -> anyhow::Result<f64> {
-    let reply = get(client, &format!("http://{proxy}/metrics")).await?;
+    let reply = get(client, &format!("http://{proxy}/_ghost/metrics")).await?;
     Ok(metric_value(
         &String::from_utf8_lossy(&reply.body),
         "ghost_captures_dropped_total",

@@ -34,5 +34,5 @@ pub use config::{ProxyConfig, ServiceConfig};
 pub use error::ProxyError;
 pub use publisher::SCHEMA_HEADER;
 pub use server::{RunningProxy, start, topic_specs};
-pub use service::MOCK_HEADER;
+pub use service::{MOCK_HEADER, RESERVED_PREFIX};
 pub use state::ProxyState;

@@ -28,6 +28,35 @@ pub const MOCK_HEADER: &str = "x-ghost-mock";
 
 type Resp = Response<ProxyBody>;
 
+/// Path prefix of what ghost itself serves on the proxy port.
+pub const RESERVED_PREFIX: &str = "/_ghost/";
+
+/// Answers a request under [`RESERVED_PREFIX`] (`own`: the path after it).
+fn reserved(own: &str, method: &Method) -> Resp {
+    match (method, own) {
+        (&Method::GET, "metrics") => {
+            let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            resp
+        }
+        (_, "metrics") => err(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{RESERVED_PREFIX}metrics answers GET only"),
+        ),
+        _ => err(
+            StatusCode::NOT_FOUND,
+            "unknown_ghost_path",
+            format!(
+                "ghost serves nothing at {RESERVED_PREFIX}{own}; its own paths are {RESERVED_PREFIX}metrics (the prefix is reserved: requests under it are never forwarded)"
+            ),
+        ),
+    }
+}
+
 fn err(status: StatusCode, code: &str, detail: impl Into<String>) -> Resp {
     json_error(status, code, detail).map(ProxyBody::full)
 }
@@ -62,13 +91,10 @@ pub(crate) async fn handle(
         state.metrics.request(MatchType::Error, Duration::ZERO);
         return Ok(resp);
     }
-    if req.method() == Method::GET && req.uri().path() == "/metrics" {
-        let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4"),
-        );
-        return Ok(resp);
+    // `/_ghost/` is ghost's own namespace on the proxy port; every other path,
+    // `/metrics` included, belongs to the upstream.
+    if let Some(own) = req.uri().path().strip_prefix(RESERVED_PREFIX) {
+        return Ok(reserved(own, req.method()));
     }
     let started = Instant::now();
     let (resp, m) = dispatch(&ctx, &link, req, started).await;

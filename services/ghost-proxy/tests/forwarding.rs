@@ -336,6 +336,43 @@ fn cases() -> Vec<Case> {
             replay: true,
         },
         Case {
+            name: "/metrics belongs to the upstream",
+            request: "GET /metrics HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n",
+            continue_body: None,
+            target: Some("/metrics"),
+            response: b"HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\nupstream_metric 1",
+            close: false,
+            check: |s| assert_eq!(s.last().body, b"upstream_metric 1"),
+            replay: true,
+        },
+        Case {
+            name: "/_ghost/ is ghost's own and never forwarded",
+            request: "GET /_ghost/nope HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n",
+            continue_body: None,
+            target: None,
+            response: OK,
+            close: false,
+            check: |s| {
+                assert_eq!(s.last().status(), 404);
+                let j: serde_json::Value = serde_json::from_slice(&s.last().body).unwrap();
+                assert_eq!(j["error"], "unknown_ghost_path");
+            },
+            replay: false,
+        },
+        Case {
+            name: "/_ghost/metrics is ghost's",
+            request: "GET /_ghost/metrics HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n",
+            continue_body: None,
+            target: None,
+            response: OK,
+            close: false,
+            check: |s| {
+                assert_eq!(s.last().status(), 200);
+                assert!(String::from_utf8_lossy(&s.last().body).contains("ghost_requests_total"));
+            },
+            replay: false,
+        },
+        Case {
             name: "Transfer-Encoding with Content-Length is refused (request smuggling)",
             request: "POST /smuggle HTTP/1.1\r\nHost: g\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: g\r\n\r\n",
             continue_body: None,

@@ -143,7 +143,7 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
     assert_eq!(r.header("x-ghost-mock"), Some("exact"));
     assert_eq!(r.body, live.body);
 
-    let metrics = send(Method::GET, &url("/metrics"), &[], "", false)
+    let metrics = send(Method::GET, &url("/_ghost/metrics"), &[], "", false)
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&metrics.body).to_string();

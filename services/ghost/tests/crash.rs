@@ -63,7 +63,7 @@ async fn acknowledged_captures_survive_kill_9() {
     );
 
     let g = Ghost::start(Path::new(BIN), dir.path(), &[]).await;
-    let metrics = send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+    let metrics = send(Method::GET, &g.proxy_url("/_ghost/metrics"), &[], "", false)
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&metrics.body).to_string();

@@ -33,23 +33,6 @@ fn mixed() -> Vec<(Method, &'static str, &'static str)> {
     ]
 }
 
-/// Headers that legitimately differ between a live and a replayed response.
-fn comparable(r: &TestResponse) -> Vec<(String, Vec<u8>)> {
-    let mut h: Vec<_> = r
-        .headers
-        .iter()
-        .filter(|(n, _)| {
-            !matches!(
-                n.as_str(),
-                "x-ghost-mock" | "transfer-encoding" | "connection" | "date" | "content-length"
-            )
-        })
-        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    h.sort();
-    h
-}
-
 async fn call(g: &Ghost, m: &Method, path: &str, body: &str, h2: bool) -> TestResponse {
     let headers: &[(&str, &str)] = &[
         ("accept-encoding", "gzip"),
@@ -92,8 +75,8 @@ async fn learn_then_mock_replays_the_mixed_set_identically() {
             assert_eq!(mocked.status, live.status, "{m} {p} h2={h2}");
             assert_eq!(mocked.body, live.body, "{m} {p} h2={h2}: body differs");
             assert_eq!(
-                comparable(&mocked),
-                comparable(live),
+                mocked.comparable_headers(),
+                live.comparable_headers(),
                 "{m} {p} h2={h2}: headers differ"
             );
             assert_eq!(mocked.header("x-ghost-mock"), Some("exact"), "{m} {p}");

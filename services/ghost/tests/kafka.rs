@@ -263,7 +263,7 @@ async fn broker_outage_during_learn_loses_nothing() {
         assert_eq!(r.status, StatusCode::OK);
     }
     let text = String::from_utf8_lossy(
-        &send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+        &send(Method::GET, &g.proxy_url("/_ghost/metrics"), &[], "", false)
             .await
             .unwrap()
             .body,
@@ -299,7 +299,7 @@ async fn broker_outage_during_learn_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let text = String::from_utf8_lossy(
-        &send(Method::GET, &g.proxy_url("/metrics"), &[], "", false)
+        &send(Method::GET, &g.proxy_url("/_ghost/metrics"), &[], "", false)
             .await
             .unwrap()
             .body,
