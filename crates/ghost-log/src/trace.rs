@@ -162,14 +162,16 @@ fn new_span_id() -> [u8; 8] {
     id
 }
 
-/// Gives a record derived from another (a worker's output) a child span of its
-/// cause's trace, unless it carries a valid `traceparent` of its own.
-pub fn continue_trace(record: &mut Record, cause: Option<&TraceParent>) {
+/// Gives a record derived from another (a worker's output) the span that
+/// derived it, `hop` (a [`TraceParent::child`] of the input's; a new root when
+/// the input had none), unless it carries a valid `traceparent` of its own.
+/// The worker's exported span has the same ids, so the next hop hangs off it.
+pub fn continue_trace(record: &mut Record, hop: Option<&TraceParent>) {
     if TraceParent::of(&record.headers).is_some() {
         return;
     }
     record.headers.retain(|h| h.name != TRACEPARENT);
-    let span = cause.map_or_else(TraceParent::root, TraceParent::child);
+    let span = hop.copied().unwrap_or_else(TraceParent::root);
     record.headers.push(span.header());
 }
 
@@ -266,7 +268,7 @@ mod tests {
             name: TRACEPARENT.into(),
             value: Bytes::from_static(b"junk"),
         });
-        continue_trace(&mut r, Some(&cause));
+        continue_trace(&mut r, Some(&cause.child()));
         let got = TraceParent::of(&r.headers).unwrap();
         assert_eq!(r.headers.len(), 1);
         assert_eq!(got.trace_id, cause.trace_id);

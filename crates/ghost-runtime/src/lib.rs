@@ -8,6 +8,7 @@
 
 pub mod health;
 pub mod shutdown;
+mod span;
 pub mod worker;
 
 pub use health::{Health, HealthState};

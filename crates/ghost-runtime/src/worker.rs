@@ -8,6 +8,7 @@
 use crate::health::{Health, HealthState};
 use crate::metric_names::{LAG, RECORDS_TOTAL};
 use crate::shutdown::Shutdown;
+use crate::span::Handling;
 use async_trait::async_trait;
 use bytes::Bytes;
 use ghost_log::trace::{TRACEPARENT, TraceParent, continue_trace};
@@ -159,6 +160,7 @@ pub async fn run_worker(
         let mut outputs: BTreeMap<String, Vec<Record>> = BTreeMap::new();
         let mut next: BTreeMap<u32, u64> = BTreeMap::new();
         for record in &batch {
+            let handling = Handling::begin(record);
             let mut attempt = 1;
             let result = loop {
                 match handler.handle(record).await {
@@ -174,11 +176,11 @@ pub async fn run_worker(
             match result {
                 Ok(outs) => {
                     ok.increment(1);
-                    let cause = TraceParent::of(&record.headers);
                     for mut o in outs {
-                        continue_trace(&mut o.record, cause.as_ref());
+                        continue_trace(&mut o.record, Some(&handling.hop));
                         outputs.entry(o.topic).or_default().push(o.record);
                     }
+                    handling.end(&config.name, record, &config.input, None);
                 }
                 Err(e) => {
                     dead.increment(1);
@@ -186,7 +188,8 @@ pub async fn run_worker(
                     outputs
                         .entry(config.dead_letter.clone())
                         .or_default()
-                        .push(dead_letter(&config, record, &e));
+                        .push(dead_letter(&config, record, &e, &handling.hop));
+                    handling.end(&config.name, record, &config.input, Some(e.to_string()));
                 }
             }
             let n = next.entry(record.partition).or_insert(0);
@@ -214,8 +217,12 @@ pub async fn run_worker(
     Ok(())
 }
 
-fn dead_letter(config: &WorkerConfig, record: &StoredRecord, e: &HandleError) -> Record {
-    let cause = TraceParent::of(&record.headers);
+fn dead_letter(
+    config: &WorkerConfig,
+    record: &StoredRecord,
+    e: &HandleError,
+    hop: &TraceParent,
+) -> Record {
     let mut headers = record.headers.clone();
     // The dead letter is a new hop of the same trace.
     headers.retain(|h| h.name != TRACEPARENT);
@@ -237,7 +244,7 @@ fn dead_letter(config: &WorkerConfig, record: &StoredRecord, e: &HandleError) ->
         headers,
         timestamp_ms: 0,
     };
-    continue_trace(&mut out, cause.as_ref());
+    continue_trace(&mut out, Some(hop));
     out
 }
 

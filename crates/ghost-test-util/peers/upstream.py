@@ -82,6 +82,8 @@ class Handler(BaseHTTPRequestHandler):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n)
             headers = [("X-Echo-Method", self.command), ("X-Echo-Target", target)]
+            if self.headers.get("traceparent"):
+                headers.append(("X-Echo-Traceparent", self.headers["traceparent"]))
             if self.headers.get("Content-Type"):
                 headers.append(("Content-Type", self.headers["Content-Type"]))
             return self.send(200, body, headers)

@@ -11,6 +11,7 @@
 
 mod broker;
 mod client;
+pub mod otlp;
 mod peer;
 mod process;
 pub mod raw;

@@ -22,19 +22,35 @@ impl Ghost {
     /// Starts `ghost up --data DIR` on port 0 with `extra` flags and waits until it
     /// prints both listen addresses (it is ready then).
     pub async fn start(bin: &Path, data: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(bin, data, extra, &[]).await
+    }
+
+    /// [`Ghost::start`] with extra environment variables.
+    pub async fn start_with_env(
+        bin: &Path,
+        data: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut args = vec!["up", "--control-addr", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        Self::spawn(bin, data, &args, true).await
+        Self::spawn(bin, data, &args, env, true).await
     }
 
     /// Starts `ghost proxy --data DIR` (no control plane; `control` is unset).
     pub async fn start_proxy(bin: &Path, data: &Path, extra: &[&str]) -> Self {
         let mut args = vec!["proxy"];
         args.extend_from_slice(extra);
-        Self::spawn(bin, data, &args, false).await
+        Self::spawn(bin, data, &args, &[], false).await
     }
 
-    async fn spawn(bin: &Path, data: &Path, args: &[&str], with_control: bool) -> Self {
+    async fn spawn(
+        bin: &Path,
+        data: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        with_control: bool,
+    ) -> Self {
         let mut child = Command::new(bin)
             .args(&args[..1])
             .arg("--data")
@@ -43,6 +59,7 @@ impl Ghost {
             .args(&args[1..])
             .env("GHOST_API_KEY", TEST_API_KEY)
             .env("GHOST_LOG_LEVEL", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -2,8 +2,8 @@
 //! that streams an upstream body to the client while recording it.
 
 use crate::publisher::Publisher;
+use crate::spans::CaptureTrace;
 use bytes::{Bytes, BytesMut};
-use ghost_log::trace::TraceParent;
 use ghost_model::CaptureParts;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
@@ -74,7 +74,7 @@ pub struct TeeBody {
     cap: usize,
     truncated: bool,
     pending: Option<CaptureParts>,
-    trace: TraceParent,
+    trace: CaptureTrace,
     started: Instant,
     publisher: Publisher,
 }
@@ -83,7 +83,7 @@ impl TeeBody {
     pub fn new(
         inner: Incoming,
         pending: CaptureParts,
-        trace: TraceParent,
+        trace: CaptureTrace,
         cap: usize,
         started: Instant,
         publisher: Publisher,

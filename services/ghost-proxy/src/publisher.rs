@@ -6,8 +6,8 @@
 
 use crate::codec::capture_bytes;
 use crate::metrics::{IoOp, Metrics};
+use crate::spans::CaptureTrace;
 use bytes::Bytes;
-use ghost_log::trace::TraceParent;
 use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
 use ghost_model::{Capture, CaptureParts, Redactor, topics};
 use std::sync::Arc;
@@ -34,13 +34,13 @@ enum Job {
 struct Encoded {
     key: Bytes,
     value: Bytes,
-    trace: TraceParent,
+    trace: CaptureTrace,
     timestamp_ms: i64,
 }
 
 impl Encoded {
     /// Fails (counted as a dropped capture) only if the capture cannot be encoded.
-    fn new(capture: &Capture, trace: TraceParent, metrics: &Metrics) -> Result<Self, LogError> {
+    fn new(capture: &Capture, trace: CaptureTrace, metrics: &Metrics) -> Result<Self, LogError> {
         let value = capture_bytes(capture).map_err(|error| {
             metrics.io_error(IoOp::CapturePublish);
             metrics.captures_dropped.increment(1);
@@ -65,7 +65,7 @@ impl Encoded {
                     name: SCHEMA_HEADER.to_owned(),
                     value: Bytes::from_static(b"dev.ghost.Capture"),
                 },
-                self.trace.header(),
+                self.trace.record.header(),
             ],
             timestamp_ms: self.timestamp_ms,
         }
@@ -125,7 +125,7 @@ impl Publisher {
 
     /// Queues a capture without waiting; a full queue drops it (counted).
     /// `trace` is the span the capture's record carries.
-    pub fn enqueue(&self, parts: CaptureParts, trace: TraceParent) {
+    pub(crate) fn enqueue(&self, parts: CaptureParts, trace: CaptureTrace) {
         let Inner {
             tx,
             redactor,
@@ -144,10 +144,10 @@ impl Publisher {
     }
 
     /// Publishes a capture and waits until the log has synced it.
-    pub async fn publish_durable(
+    pub(crate) async fn publish_durable(
         &self,
         parts: CaptureParts,
-        trace: TraceParent,
+        trace: CaptureTrace,
     ) -> Result<Ack, PublishError> {
         let Inner {
             tx: _,
@@ -243,11 +243,14 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);
                 metrics.captures_dropped.increment(1);
-                tracing::error!(%error, trace = %capture.trace.to_header_value(), "capture dropped: the log refused it");
+                tracing::error!(%error, trace = %capture.trace.record.to_header_value(), "capture dropped: the log refused it");
                 Err(error)
             }
         };
         metrics.captures_pending.decrement(1.0);
+        if let Some(span) = capture.trace.span {
+            span.end(capture.trace.record, topics::CAPTURES, result.as_ref());
+        }
         if let Some(ack) = ack {
             let _ = ack.send(result);
         }
@@ -280,7 +283,7 @@ async fn append(
             Err(error) => {
                 metrics.io_error(IoOp::CapturePublish);
                 metrics.captures_dropped.increment(1);
-                tracing::error!(%error, trace = %capture.trace.to_header_value(), "capture dropped: the log refused it");
+                tracing::error!(%error, trace = %capture.trace.record.to_header_value(), "capture dropped: the log refused it");
                 return Err(error);
             }
         }

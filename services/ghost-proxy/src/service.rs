@@ -1,20 +1,22 @@
 //! The request path: route to a service, then LEARN / MOCK / PASSTHROUGH /
 //! TRANSITIONING. Nothing here blocks on the log in MOCK or (by default) LEARN.
 
-use crate::body::{ProxyBody, TeeBody};
+use crate::body::ProxyBody;
 use crate::error::{json_error, json_response};
+use crate::forward::forward;
 use crate::guard::ConnGuard;
 use crate::library::{Match, MockResponse, recording::bodiless};
-use crate::metrics::{IoOp, MatchType};
-use crate::outbound;
+use crate::metrics::MatchType;
 use crate::routes::ServiceRoute;
+use crate::spans::RequestSpan;
 use crate::state::ProxyState;
 use crate::upstream::Link;
 use bytes::Bytes;
-use ghost_log::trace::{TRACEPARENT, TraceParent};
+use ghost_log::trace::TRACEPARENT;
+use ghost_model::Mode;
 use ghost_model::fingerprint::{body_fingerprint, request_key};
-use ghost_model::{CaptureParts, HeaderPair, Mode};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header};
+use ghost_telemetry::KeyValue;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 /// Response header naming the cascade stage that answered.
 pub const MOCK_HEADER: &str = "x-ghost-mock";
 
-type Resp = Response<ProxyBody>;
+pub(crate) type Resp = Response<ProxyBody>;
 
 /// Path prefix of what ghost itself serves on the proxy port.
 pub const RESERVED_PREFIX: &str = "/_ghost/";
@@ -57,7 +59,7 @@ fn reserved(own: &str, method: &Method) -> Resp {
     }
 }
 
-fn err(status: StatusCode, code: &str, detail: impl Into<String>) -> Resp {
+pub(crate) fn err(status: StatusCode, code: &str, detail: impl Into<String>) -> Resp {
     json_error(status, code, detail).map(ProxyBody::full)
 }
 
@@ -97,17 +99,46 @@ pub(crate) async fn handle(
         return Ok(reserved(own, req.method()));
     }
     let started = Instant::now();
-    let (resp, m) = dispatch(&ctx, &link, req, started).await;
+    if !ghost_telemetry::enabled() {
+        let (resp, m, _) = dispatch(&ctx, &link, req, started, None).await;
+        state.metrics.request(m, started.elapsed());
+        return Ok(resp);
+    }
+    let span = RequestSpan::begin(req.headers().get(TRACEPARENT).map(HeaderValue::as_bytes));
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let (resp, m, served_by) = dispatch(&ctx, &link, req, started, Some(&span)).await;
     state.metrics.request(m, started.elapsed());
+    let mut attributes = vec![
+        KeyValue::new("http.request.method", method.as_str().to_owned()),
+        KeyValue::new("url.path", path),
+        KeyValue::new(
+            "http.response.status_code",
+            i64::from(resp.status().as_u16()),
+        ),
+        KeyValue::new("ghost.match", m.label()),
+    ];
+    if let Some((route, mode)) = served_by {
+        attributes.push(KeyValue::new("ghost.service", route.name.to_string()));
+        attributes.push(KeyValue::new("ghost.mode", mode.as_str()));
+    }
+    if let Some(n) = http_body::Body::size_hint(resp.body()).exact() {
+        attributes.push(KeyValue::new("http.response.body.size", n as i64));
+    }
+    let error = (m == MatchType::Error).then(|| format!("answered {}", resp.status()));
+    span.end(attributes, error);
     Ok(resp)
 }
+
+/// The service and mode that handled a request (`None`: none routed it).
+type ServedBy = Option<(Arc<ServiceRoute>, Mode)>;
 
 async fn dispatch(
     ctx: &RequestCtx,
     link: &Link,
     req: Request<Incoming>,
     started: Instant,
-) -> (Resp, MatchType) {
+    span: Option<&RequestSpan>,
+) -> (Resp, MatchType, ServedBy) {
     let state = &ctx.state;
     let host = req
         .headers()
@@ -123,6 +154,7 @@ async fn dispatch(
         return (
             err(StatusCode::NOT_FOUND, "unknown_service", detail),
             MatchType::Error,
+            None,
         );
     };
     let (mode, session) = {
@@ -130,10 +162,10 @@ async fn dispatch(
         let s = table.effective(&route.name);
         (s.mode, s.session.clone())
     };
-    match mode {
+    let (resp, m) = match mode {
         Mode::Mock => mock(state, &route, req).await,
-        Mode::Learn => forward(ctx, link, &route, req, Some(session), started).await,
-        Mode::Passthrough => forward(ctx, link, &route, req, None, started).await,
+        Mode::Learn => forward(ctx, link, &route, req, Some(session), started, span).await,
+        Mode::Passthrough => forward(ctx, link, &route, req, None, started, span).await,
         Mode::Transitioning => {
             let mut resp = err(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -149,11 +181,16 @@ async fn dispatch(
             );
             (resp, MatchType::Transitioning)
         }
-    }
+    };
+    (resp, m, Some((route, mode)))
 }
 
 /// Reads a request body up to the cap; anything larger is a 413.
-async fn read_body(body: Incoming, headers: &HeaderMap, cap: usize) -> Result<Bytes, Resp> {
+pub(crate) async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    cap: usize,
+) -> Result<Bytes, Resp> {
     let too_large = || {
         err(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -238,220 +275,4 @@ fn served(r: &MockResponse, body: Bytes, stage: &'static str) -> Resp {
     resp.headers_mut()
         .insert(MOCK_HEADER, HeaderValue::from_static(stage));
     resp
-}
-
-fn is_hop(name: &http::HeaderName) -> bool {
-    // `HeaderName`s are lower-case already: plain comparisons, no case folding.
-    crate::outbound::HOP_BY_HOP.contains(&name.as_str())
-}
-
-fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
-    headers
-        .iter()
-        .filter(|(n, _)| !is_hop(n))
-        .map(|(n, v)| HeaderPair {
-            name: n.as_str().to_owned(),
-            value: Bytes::copy_from_slice(v.as_bytes()),
-        })
-        .collect()
-}
-
-fn version_str(v: Version) -> &'static str {
-    match v {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_2 => "HTTP/2",
-        Version::HTTP_3 => "HTTP/3",
-        _ => "HTTP/1.1",
-    }
-}
-
-/// Forwards to the upstream; records the exchange when `session` is set (LEARN).
-async fn forward(
-    ctx: &RequestCtx,
-    link: &Link,
-    route: &ServiceRoute,
-    req: Request<Incoming>,
-    session: Option<Arc<str>>,
-    started: Instant,
-) -> (Resp, MatchType) {
-    let state = &ctx.state;
-    let kind = if session.is_some() {
-        MatchType::Learn
-    } else {
-        MatchType::Passthrough
-    };
-    let started_at_us = ghost_model::clock::now_us();
-    let (parts, body) = req.into_parts();
-    let cap = state.config.max_body_bytes;
-    let body = match read_body(body, &parts.headers, cap).await {
-        Ok(b) => b,
-        Err(resp) => return (resp, MatchType::Error),
-    };
-    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let target = match outbound::target(&route.base_path, &parts.method, &parts.uri) {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                err(StatusCode::BAD_REQUEST, "bad_request_target", e.to_string()),
-                MatchType::Error,
-            );
-        }
-    };
-    // HTTP/1 downstream connections forward on their own upstream connection,
-    // which takes the origin-form target as is; HTTP/2 ones multiplex and share
-    // the pool, which needs the absolute URI to pick a connection (and sends
-    // origin-form on HTTP/1 upstreams itself).
-    let via_link = parts.version != Version::HTTP_2 && link.has_room(&route.authority);
-    let uri = if via_link {
-        Ok(Uri::from(target))
-    } else {
-        Uri::builder()
-            .scheme(route.scheme.clone())
-            .authority(route.authority.clone())
-            .path_and_query(target)
-            .build()
-    };
-    let Ok(uri) = uri else {
-        return (
-            err(
-                StatusCode::BAD_REQUEST,
-                "bad_request_target",
-                format!("cannot forward `{pq}`"),
-            ),
-            MatchType::Error,
-        );
-    };
-    let mut out = Request::new(Full::new(body.clone()));
-    *out.method_mut() = parts.method.clone();
-    *out.uri_mut() = uri;
-    *out.version_mut() = Version::HTTP_11;
-    // The capture keeps the request headers as received (built before they move
-    // into the upstream request, which saves a copy of the map).
-    let (request_headers, trace) = if session.is_some() {
-        // The capture's record continues the client's trace when it sent one.
-        let given = parts.headers.get(TRACEPARENT).map(HeaderValue::as_bytes);
-        (
-            pairs(&parts.headers),
-            Some(TraceParent::continue_or_root(given)),
-        )
-    } else {
-        (Vec::new(), None)
-    };
-    let mut headers = parts.headers;
-    outbound::request_headers(
-        &mut headers,
-        &route.host_header,
-        route.preserve_host,
-        parts.uri.authority(),
-    );
-    *out.headers_mut() = headers;
-    // The original header-name case (hyper's preserve-header-case map) travels
-    // in the extensions.
-    *out.extensions_mut() = parts.extensions;
-
-    let sent = if via_link {
-        link.send(route, out).await.map_err(|e| e.to_string())
-    } else {
-        ctx.client.request(out).await.map_err(|e| e.to_string())
-    };
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            state.metrics.io_error(IoOp::Upstream);
-            tracing::warn!(error = %e, service = %route.name, "upstream request failed");
-            let detail = format!(
-                "upstream {} for service `{}` failed: {e}",
-                route.upstream, route.name
-            );
-            return (
-                err(StatusCode::BAD_GATEWAY, "upstream_unavailable", detail),
-                MatchType::Error,
-            );
-        }
-    };
-    let (mut rparts, rbody) = resp.into_parts();
-    outbound::strip_hop_by_hop(&mut rparts.headers);
-    let (Some(session), Some(trace)) = (session, trace) else {
-        return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
-    };
-
-    let capture = CaptureParts {
-        // Printed into a stack buffer: `to_string` goes through `fmt` and regrows.
-        id: uuid::Uuid::now_v7()
-            .hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer())
-            .to_owned(),
-        service: route.name.to_string(),
-        session_id: session.to_string(),
-        method: parts.method.as_str().to_owned(),
-        uri: pq.to_owned(),
-        request_headers,
-        request_body: body,
-        status: rparts.status.as_u16(),
-        response_headers: pairs(&rparts.headers),
-        response_body: Bytes::new(),
-        started_at_us,
-        duration_us: 0,
-        upstream: route.upstream.clone(),
-        http_version: version_str(parts.version).to_owned(),
-        body_truncated: false,
-    };
-
-    if state.config.durable_captures {
-        return durable(state, rparts, rbody, capture, trace, started, kind).await;
-    }
-    let no_body = parts.method == Method::HEAD
-        || bodiless(rparts.status)
-        || http_body::Body::is_end_stream(&rbody);
-    if no_body {
-        let mut capture = capture;
-        capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-        state.publisher.enqueue(capture, trace);
-        return (Response::from_parts(rparts, ProxyBody::Stream(rbody)), kind);
-    }
-    let tee = TeeBody::new(rbody, capture, trace, cap, started, state.publisher.clone());
-    (
-        Response::from_parts(rparts, ProxyBody::Tee(Box::new(tee))),
-        kind,
-    )
-}
-
-/// LEARN with durable captures: the client gets the response only once its
-/// capture is synced to the log.
-async fn durable(
-    state: &ProxyState,
-    rparts: http::response::Parts,
-    rbody: Incoming,
-    mut capture: CaptureParts,
-    trace: TraceParent,
-    started: Instant,
-    kind: MatchType,
-) -> (Resp, MatchType) {
-    let cap = state.config.max_body_bytes;
-    let body = match Limited::new(rbody, cap).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) => {
-            state.metrics.io_error(IoOp::Upstream);
-            let detail = format!("upstream response could not be recorded durably: {e}");
-            return (
-                err(StatusCode::BAD_GATEWAY, "upstream_body", detail),
-                MatchType::Error,
-            );
-        }
-    };
-    capture.response_body = body.clone();
-    capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
-    if let Err(e) = state.publisher.publish_durable(capture, trace).await {
-        let detail = format!("the exchange was not acknowledged by the log: {e}");
-        return (
-            err(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "capture_not_durable",
-                detail,
-            ),
-            MatchType::Error,
-        );
-    }
-    (Response::from_parts(rparts, ProxyBody::full(body)), kind)
 }

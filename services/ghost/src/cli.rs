@@ -67,6 +67,8 @@ pub enum WorkerCommand {
     Scrub {
         #[command(flatten)]
         log: LogArgs,
+        #[command(flatten)]
+        otel: OtelArgs,
         /// Directory of the embedded log's data when --log is not given.
         #[arg(long, env = "GHOST_DATA", default_value = "data")]
         data: PathBuf,
@@ -91,11 +93,22 @@ pub enum TopicsCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct OtelArgs {
+    /// Export OpenTelemetry traces over OTLP/HTTP to this collector base URL
+    /// (`/v1/traces` is appended; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, when set,
+    /// is used as is). Off when unset.
+    #[arg(long = "otlp", env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp: Option<String>,
+}
+
 /// Flags shared by every command that runs the proxy.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     #[command(flatten)]
     pub log: LogArgs,
+    #[command(flatten)]
+    pub otel: OtelArgs,
     /// Directory for all state (log, keys). Default ./data.
     #[arg(long, env = "GHOST_DATA")]
     pub data: Option<PathBuf>,
@@ -171,8 +184,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Topics(TopicsCommand::Apply { log, data, dry_run }) => {
             crate::topics::apply(log, data, dry_run).await
         }
-        Command::Worker(WorkerCommand::Scrub { log, data }) => {
-            crate::workers::scrub(log, data).await
+        Command::Worker(WorkerCommand::Scrub { log, otel, data }) => {
+            crate::workers::scrub(log, otel, data).await
         }
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
     }

@@ -37,6 +37,8 @@ pub struct FileConfig {
     pub durable_captures: Option<bool>,
     pub proxy_threads: Option<u16>,
     pub fsync: Option<Fsync>,
+    /// OTLP/HTTP collector base URL (below `--otlp` and OTEL_EXPORTER_OTLP_ENDPOINT).
+    pub otlp: Option<String>,
     #[serde(default)]
     pub redact_headers: Vec<String>,
     #[serde(default)]

@@ -5,6 +5,7 @@ mod client;
 mod file_config;
 mod log;
 mod mode_cmd;
+mod telemetry;
 mod topics;
 mod up;
 mod view;

@@ -99,11 +99,13 @@ struct Prepared {
     file: FileConfig,
     log: OpenLog,
     proxy: ProxyConfig,
+    telemetry: Option<ghost_telemetry::Telemetry>,
 }
 
 async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     init_tracing();
     let file = FileConfig::load(args.config.as_deref())?;
+    let telemetry = crate::telemetry::start(args.otel.otlp.clone().or(file.otlp.clone()), "ghost")?;
     let data = args
         .data
         .clone()
@@ -154,6 +156,7 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
         file,
         log,
         proxy,
+        telemetry,
     })
 }
 
@@ -165,6 +168,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         file,
         log,
         proxy: proxy_config,
+        telemetry,
     } = prepare(&args.common).await?;
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
@@ -211,6 +215,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
     workers.stop(SHUTDOWN_DEADLINE).await;
     log.close().await?;
+    crate::telemetry::stop(telemetry).await;
     tracing::info!("ghost stopped");
     Ok(())
 }
@@ -222,6 +227,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     let Prepared {
         log,
         proxy: proxy_config,
+        telemetry,
         ..
     } = prepare(&args.common).await?;
     let proxy = ghost_proxy::start(proxy_config, log.shared())
@@ -235,5 +241,6 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     signals.recv().await;
     proxy.shutdown(SHUTDOWN_DEADLINE).await;
     log.close().await?;
+    crate::telemetry::stop(telemetry).await;
     Ok(())
 }

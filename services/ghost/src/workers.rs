@@ -1,7 +1,7 @@
 //! `ghost worker <name>`: one worker as its own process; and the same workers as
 //! tasks inside `ghost up`.
 
-use crate::cli::LogArgs;
+use crate::cli::{LogArgs, OtelArgs};
 use crate::log::OpenLog;
 use anyhow::Context;
 use ghost_log::SharedLog;
@@ -53,9 +53,10 @@ impl Workers {
 }
 
 /// `ghost worker scrub`.
-pub async fn scrub(log_args: LogArgs, data: PathBuf) -> anyhow::Result<()> {
+pub async fn scrub(log_args: LogArgs, otel: OtelArgs, data: PathBuf) -> anyhow::Result<()> {
     crate::up::init_tracing();
     let mut signals = Signals::install();
+    let telemetry = crate::telemetry::start(otel.otlp, "ghost-worker-scrub")?;
     let log = OpenLog::open(
         &log_args,
         &data,
@@ -83,5 +84,7 @@ pub async fn scrub(log_args: LogArgs, data: PathBuf) -> anyhow::Result<()> {
             }
         }
     }
-    log.close().await
+    let closed = log.close().await;
+    crate::telemetry::stop(telemetry).await;
+    closed
 }
