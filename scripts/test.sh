@@ -13,9 +13,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked --no-fail-fast
-    # nextest does not run doc tests.
+    # nextest does not run doc tests: they go first, so the last summary
+    # printed is the one of the real suite.
     cargo test --workspace --locked --doc
+    cargo nextest run --workspace --locked --no-fail-fast
 else
     cargo test --workspace --locked --no-fail-fast
 fi

@@ -109,17 +109,16 @@ impl OtlpReceiver {
                         async move {
                             let ok = req.uri().path() == "/v1/traces";
                             let body = req.into_body().collect().await.map(|c| c.to_bytes());
-                            let status =
-                                match (ok, body.map(|b| ExportTraceServiceRequest::decode(b))) {
-                                    (true, Ok(Ok(export))) => {
-                                        let mut all = store.lock().unwrap();
-                                        all.extend(flatten(export));
-                                        tx.send_replace(all.len());
-                                        StatusCode::OK
-                                    }
-                                    (false, _) => StatusCode::NOT_FOUND,
-                                    _ => StatusCode::BAD_REQUEST,
-                                };
+                            let status = match (ok, body.map(ExportTraceServiceRequest::decode)) {
+                                (true, Ok(Ok(export))) => {
+                                    let mut all = store.lock().unwrap();
+                                    all.extend(flatten(export));
+                                    tx.send_replace(all.len());
+                                    StatusCode::OK
+                                }
+                                (false, _) => StatusCode::NOT_FOUND,
+                                _ => StatusCode::BAD_REQUEST,
+                            };
                             let mut resp = Response::new(Full::new(Bytes::new()));
                             *resp.status_mut() = status;
                             resp.headers_mut().insert(

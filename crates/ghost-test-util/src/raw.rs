@@ -16,11 +16,11 @@ pub struct RawMessage {
     /// Request line or status line, without CRLF.
     pub start: String,
     /// Header lines as sent: name with its case, value bytes, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
+    pub headers: Fields,
     /// Body after de-chunking (or as framed by length / close).
     pub body: Vec<u8>,
     /// Trailer fields of a chunked body.
-    pub trailers: Vec<(String, Vec<u8>)>,
+    pub trailers: Fields,
     /// Whether the body was chunked on the wire.
     pub chunked: bool,
     /// The exact bytes of the head (start line through the empty line).
@@ -92,9 +92,12 @@ fn parse_head(buf: &[u8]) -> Option<(RawMessage, usize)> {
     ))
 }
 
+/// Header fields as sent: name with its case, value bytes.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
 /// Decodes a chunked body at the start of `buf`: (body, trailers, bytes used),
 /// or `None` while incomplete.
-fn dechunk(buf: &[u8]) -> Option<(Vec<u8>, Vec<(String, Vec<u8>)>, usize)> {
+fn dechunk(buf: &[u8]) -> Option<(Vec<u8>, Fields, usize)> {
     let mut at = 0;
     let mut body = Vec::new();
     loop {
