@@ -4,10 +4,12 @@
 # where wrk, ghost and the upstream compete for the same cores.
 #
 # Usage: loadtests/cpu-per-request.sh   (after `cargo build --release -p ghost -p ghost-loadtests`)
-# Environment: S seconds per mode (default 5), C connections (default 64).
+# Environment: S seconds per mode (default 5), C connections (default 64), GHOST_BIN
+# (default target/release/ghost).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 B="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+G="${GHOST_BIN:-$B/ghost}"   # the ghost binary to measure (A/B: point at another build)
 KEY=bench-key-0123456789
 D="$(mktemp -d)"
 PIDS=()
@@ -15,11 +17,12 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 ticks=$(getconf CLK_TCK)
+"$ROOT/scripts/install-wrk.sh"
 
 "$B/bare-server" 127.0.0.1:0 >"$D/bare.out" & PIDS+=($!); BP=$!
 until grep -q listening "$D/bare.out" 2>/dev/null; do sleep 0.05; done
 UP=$(sed -n 's/listening on //p' "$D/bare.out")
-GHOST_LOG_LEVEL=warn GHOST_API_KEY=$KEY "$B/ghost" up --data "$D/data" --upstream "http://$UP" \
+GHOST_LOG_LEVEL=warn GHOST_API_KEY=$KEY "$G" up --data "$D/data" --upstream "http://$UP" \
     --proxy-addr 127.0.0.1:0 --control-addr 127.0.0.1:0 >"$D/g.out" 2>"$D/g.err" & PIDS+=($!); GP=$!
 until grep -q "control listening" "$D/g.out" 2>/dev/null; do sleep 0.05; done
 PX=$(sed -n 's/ghost proxy listening on http:\/\///p' "$D/g.out")
@@ -37,7 +40,7 @@ run() { # label url pid
 }
 mode() { curl -sf -X POST -H "x-api-key: $KEY" "http://$CX/v1/mode" -d "{\"mode\":\"$1\"}" >/dev/null; }
 
-"$B/ghost" proxy --data "$D/proxy-data" --upstream "http://$UP" --proxy-addr 127.0.0.1:0 \
+"$G" proxy --data "$D/proxy-data" --upstream "http://$UP" --proxy-addr 127.0.0.1:0 \
     >"$D/p.out" 2>"$D/p.err" & PIDS+=($!); PP=$!
 until grep -q "proxy listening" "$D/p.out" 2>/dev/null; do sleep 0.05; done
 PPX=$(sed -n 's/ghost proxy listening on http:\/\///p' "$D/p.out")

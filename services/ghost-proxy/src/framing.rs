@@ -11,6 +11,12 @@
 //! is never mistaken for a head. Anything it cannot follow (HTTP/2, upgrades,
 //! heads hyper will reject anyway) makes it stop looking: hyper's own parser
 //! stays the authority on validity.
+//!
+//! Every request on the proxy pays for this, so it is not a validating parser:
+//! it reads a head line by line (one `memchr` per line and one per header
+//! name) and only looks at three header names. It has to agree with hyper on
+//! well-formed input, and steps aside on anything else. Only an incomplete
+//! line is ever buffered.
 
 /// What the tracker found in one request head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,31 +27,39 @@ pub(crate) enum Head {
     Conflict,
 }
 
-/// Largest head the tracker buffers across reads; beyond it, it stops looking
-/// (hyper answers 431 to heads this large).
-const MAX_HEAD: usize = 64 * 1024;
+/// Longest line the tracker buffers across reads (a request line, header,
+/// chunk-size or trailer line); beyond it, it stops looking (hyper refuses
+/// heads this large).
+const MAX_LINE: usize = 64 * 1024;
 /// Most header lines per head (as hyper).
 const MAX_HEADERS: usize = 100;
-/// Longest chunk-size line (with extensions) or trailer line it follows.
-const MAX_LINE: usize = 4096;
+
+/// What the lines of the current head said so far.
+#[derive(Debug, Default)]
+struct HeadScan {
+    /// Lines seen (0: still before the request line).
+    lines: usize,
+    http11: bool,
+    connect: bool,
+    te: bool,
+    te_chunked: bool,
+    cl: Option<u64>,
+    upgrade: bool,
+}
 
 #[derive(Debug)]
 enum State {
-    /// Before or inside a request head; `buf` holds a head split across reads.
-    Head,
+    /// Before or inside a request head.
+    Head(HeadScan),
     /// Inside a body of known length.
     Body(u64),
-    /// A chunk-size line (its bytes so far in `buf`).
+    /// A chunk-size line.
     ChunkSize,
     /// Chunk data, then the CRLF after it.
     ChunkData(u64),
     ChunkCrlf(u8),
-    /// Trailer lines after the last chunk: bytes seen on the current line, and
-    /// whether they were all CR so far.
-    Trailers {
-        len: usize,
-        blank: bool,
-    },
+    /// Trailer lines after the last chunk, up to an empty one.
+    Trailers,
     /// Not following this connection any more.
     Passive,
 }
@@ -54,87 +68,32 @@ enum State {
 #[derive(Debug)]
 pub(crate) struct RequestFraming {
     state: State,
-    buf: Vec<u8>,
+    /// The start of a line split across reads.
+    partial: Vec<u8>,
 }
 
 impl Default for RequestFraming {
     fn default() -> Self {
         Self {
-            state: State::Head,
-            buf: Vec::new(),
+            state: State::Head(HeadScan::default()),
+            partial: Vec::new(),
         }
     }
 }
 
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
+/// What a line did to the tracker.
+enum Step {
+    Continue,
+    /// A head ended: report it.
+    Found(Head),
 }
 
-/// How the request whose head is `head` frames its body, and what it is.
-enum Parsed {
-    Next {
-        head: Head,
-        body: Body,
-    },
-    /// The tracker cannot or need not follow what comes after.
-    Stop(Option<Head>),
-}
-
-enum Body {
-    None,
-    Length(u64),
-    Chunked,
-}
-
-fn parse(head: &[u8]) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        // hyper will refuse it, or it is not HTTP/1 (an HTTP/2 preface).
-        _ => return Parsed::Stop(None),
+/// A Content-Length value: decimal digits only (no sign, no list).
+fn parse_length(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    let (mut te, mut te_chunked, mut cl, mut upgrade) = (false, false, None, false);
-    for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            te = true;
-            // As hyper: the last Transfer-Encoding line decides whether chunked is final.
-            te_chunked = h
-                .value
-                .rsplit(|&b| b == b',')
-                .next()
-                .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if h.name.eq_ignore_ascii_case("content-length") {
-            cl = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .or(Some(u64::MAX));
-        } else if h.name.eq_ignore_ascii_case("upgrade") {
-            upgrade = true;
-        }
-    }
-    if te && cl.is_some() {
-        // Refused and the connection closed: nothing after it matters.
-        return Parsed::Stop(Some(Head::Conflict));
-    }
-    if upgrade || req.method == Some("CONNECT") || req.version != Some(1) {
-        // The connection may switch protocols; HTTP/1.0 has no chunked framing.
-        return Parsed::Stop(Some(Head::Clean));
-    }
-    let body = match (te, cl) {
-        (true, _) if te_chunked => Body::Chunked,
-        (true, _) => return Parsed::Stop(None),
-        (false, Some(u64::MAX)) => return Parsed::Stop(None),
-        (false, Some(n)) => Body::Length(n),
-        (false, None) => Body::None,
-    };
-    Parsed::Next {
-        head: Head::Clean,
-        body,
-    }
+    Some(v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 impl RequestFraming {
@@ -149,78 +108,15 @@ impl RequestFraming {
         while !bytes.is_empty() {
             match &mut self.state {
                 State::Passive => return,
-                State::Head => {
-                    if self.buf.is_empty() {
-                        if let Some(end) = find_head_end(bytes) {
-                            // The whole head is in this read: parse it in place.
-                            self.head_complete(&bytes[..end], found);
-                            bytes = &bytes[end..];
-                            continue;
-                        }
-                        if bytes.len() > MAX_HEAD {
-                            self.stop();
-                        } else {
-                            self.buf.extend_from_slice(bytes);
-                        }
-                        return;
-                    }
-                    // A head split across reads: look again from just before the
-                    // old end, since the CRLFCRLF may straddle the two.
-                    let old = self.buf.len();
-                    let from = old.saturating_sub(3);
-                    let take = bytes.len().min((MAX_HEAD + 1).saturating_sub(old));
-                    self.buf.extend_from_slice(&bytes[..take]);
-                    let Some(e) = find_head_end(&self.buf[from..]) else {
-                        if self.buf.len() > MAX_HEAD {
-                            self.stop();
-                        }
-                        return;
-                    };
-                    let head_len = from + e;
-                    self.buf.truncate(head_len);
-                    let head = std::mem::take(&mut self.buf);
-                    self.head_complete(&head, found);
-                    bytes = &bytes[head_len - old..];
-                }
-                State::Body(left) => {
+                State::Body(left) | State::ChunkData(left) => {
                     let n = (*left).min(bytes.len() as u64);
                     *left -= n;
                     bytes = &bytes[n as usize..];
                     if *left == 0 {
-                        self.state = State::Head;
-                    }
-                }
-                State::ChunkSize => {
-                    let Some(nl) = bytes.iter().position(|&b| b == b'\n') else {
-                        self.buf.extend_from_slice(bytes);
-                        if self.buf.len() > MAX_LINE {
-                            self.stop();
-                        }
-                        return;
-                    };
-                    self.buf.extend_from_slice(&bytes[..nl]);
-                    bytes = &bytes[nl + 1..];
-                    let line = std::mem::take(&mut self.buf);
-                    let size = line
-                        .split(|&b| b == b';')
-                        .next()
-                        .and_then(|s| std::str::from_utf8(s).ok())
-                        .and_then(|s| u64::from_str_radix(s.trim(), 16).ok());
-                    self.state = match size {
-                        Some(0) => State::Trailers {
-                            len: 0,
-                            blank: true,
-                        },
-                        Some(n) => State::ChunkData(n),
-                        None => State::Passive,
-                    };
-                }
-                State::ChunkData(left) => {
-                    let n = (*left).min(bytes.len() as u64);
-                    *left -= n;
-                    bytes = &bytes[n as usize..];
-                    if *left == 0 {
-                        self.state = State::ChunkCrlf(2);
+                        self.state = match self.state {
+                            State::Body(_) => State::Head(HeadScan::default()),
+                            _ => State::ChunkCrlf(2),
+                        };
                     }
                 }
                 State::ChunkCrlf(left) => {
@@ -231,28 +127,50 @@ impl RequestFraming {
                         self.state = State::ChunkSize;
                     }
                 }
-                State::Trailers { len, blank } => {
-                    let nl = bytes.iter().position(|&b| b == b'\n');
-                    let segment = &bytes[..nl.unwrap_or(bytes.len())];
-                    *len += segment.len();
-                    *blank = *blank && segment.iter().all(|&b| b == b'\r');
-                    let Some(nl) = nl else {
-                        if *len > MAX_LINE {
+                State::Head(scan) if self.partial.is_empty() => {
+                    // The common case: whole lines of a head in this read,
+                    // walked in a tight loop.
+                    let Some(nl) = memchr::memchr(b'\n', bytes) else {
+                        self.partial.extend_from_slice(bytes);
+                        return;
+                    };
+                    let step = scan_line(scan, strip_cr(&bytes[..nl]));
+                    bytes = &bytes[nl + 1..];
+                    match step {
+                        Ok(None) => {}
+                        Ok(Some((head, next))) => {
+                            self.state = next;
+                            found(head);
+                        }
+                        Err(()) => self.stop(),
+                    }
+                }
+                State::Head(_) | State::ChunkSize | State::Trailers => {
+                    // Line-oriented states: take the next complete line.
+                    let Some(nl) = memchr::memchr(b'\n', bytes) else {
+                        if self.partial.len() + bytes.len() > MAX_LINE {
                             self.stop();
+                        } else {
+                            self.partial.extend_from_slice(bytes);
                         }
                         return;
                     };
-                    // A line holding nothing (or only its CR) ends the trailer section.
-                    let ends = *blank && *len <= 1;
-                    bytes = &bytes[nl + 1..];
-                    self.state = if ends {
-                        State::Head
+                    let step = if self.partial.is_empty() {
+                        self.line(strip_cr(&bytes[..nl]))
                     } else {
-                        State::Trailers {
-                            len: 0,
-                            blank: true,
+                        let mut whole = std::mem::take(&mut self.partial);
+                        whole.extend_from_slice(&bytes[..nl]);
+                        let step = self.line(strip_cr(&whole));
+                        whole.clear();
+                        if !self.is_passive() {
+                            self.partial = whole;
                         }
+                        step
                     };
+                    bytes = &bytes[nl + 1..];
+                    if let Step::Found(head) = step {
+                        found(head);
+                    }
                 }
             }
         }
@@ -260,27 +178,121 @@ impl RequestFraming {
 
     fn stop(&mut self) {
         self.state = State::Passive;
-        self.buf = Vec::new();
+        self.partial = Vec::new();
     }
 
-    fn head_complete(&mut self, head: &[u8], found: &mut impl FnMut(Head)) {
-        match parse(head) {
-            Parsed::Next { head, body } => {
-                found(head);
-                self.state = match body {
-                    Body::None | Body::Length(0) => State::Head,
-                    Body::Length(n) => State::Body(n),
-                    Body::Chunked => State::ChunkSize,
-                };
-            }
-            Parsed::Stop(head) => {
-                if let Some(h) = head {
-                    found(h);
+    /// One complete line (without its line ending) in a line-oriented state.
+    fn line(&mut self, line: &[u8]) -> Step {
+        match &mut self.state {
+            State::Head(scan) => {
+                let step = scan_line(scan, line);
+                match step {
+                    Ok(None) => Step::Continue,
+                    Ok(Some((head, next))) => {
+                        self.state = next;
+                        if matches!(self.state, State::Passive) {
+                            self.partial = Vec::new();
+                        }
+                        Step::Found(head)
+                    }
+                    Err(()) => {
+                        self.stop();
+                        Step::Continue
+                    }
                 }
-                self.stop();
             }
+            State::ChunkSize => {
+                let size = line
+                    .split(|&b| b == b';')
+                    .next()
+                    .map(<[u8]>::trim_ascii)
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .and_then(|s| u64::from_str_radix(s, 16).ok());
+                match size {
+                    Some(0) => self.state = State::Trailers,
+                    Some(n) => self.state = State::ChunkData(n),
+                    None => self.stop(),
+                }
+                Step::Continue
+            }
+            State::Trailers => {
+                if line.is_empty() {
+                    self.state = State::Head(HeadScan::default());
+                }
+                Step::Continue
+            }
+            _ => Step::Continue,
         }
     }
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Reads one head line. `Ok(Some)`: the head ended, with its verdict and the
+/// state after it; `Err`: the tracker cannot follow this connection.
+fn scan_line(scan: &mut HeadScan, line: &[u8]) -> Result<Option<(Head, State)>, ()> {
+    if scan.lines == 0 {
+        // Empty lines before a request line are ignored (RFC 9112 §2.2).
+        if line.is_empty() {
+            return Ok(None);
+        }
+        // `METHOD SP target SP HTTP/1.x`; anything else (an HTTP/2 preface) is not ours.
+        let n = line.len();
+        if n < 10 || line[n - 9] != b' ' || &line[n - 8..n - 1] != b"HTTP/1." {
+            return Err(());
+        }
+        scan.http11 = line[n - 1] == b'1';
+        scan.connect = line.starts_with(b"CONNECT ");
+        scan.lines = 1;
+        return Ok(None);
+    }
+    if !line.is_empty() {
+        scan.lines += 1;
+        if scan.lines > MAX_HEADERS + 1 {
+            return Err(());
+        }
+        // Only three names matter; most lines are passed over by their first byte.
+        if !matches!(line[0] | 0x20, b't' | b'c' | b'u') {
+            return Ok(None);
+        }
+        let colon = memchr::memchr(b':', line).ok_or(())?;
+        let (name, value) = (&line[..colon], line[colon + 1..].trim_ascii());
+        match name.len() {
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                scan.te = true;
+                // As hyper: the last Transfer-Encoding line decides whether
+                // chunked is the final coding.
+                scan.te_chunked = value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                scan.cl = Some(parse_length(value).ok_or(())?);
+            }
+            7 if name.eq_ignore_ascii_case(b"upgrade") => scan.upgrade = true,
+            _ => {}
+        }
+        return Ok(None);
+    }
+    // The empty line: the head is complete.
+    if scan.te && scan.cl.is_some() {
+        // Refused and the connection closed: nothing after it matters.
+        return Ok(Some((Head::Conflict, State::Passive)));
+    }
+    if scan.upgrade || scan.connect || !scan.http11 {
+        // The connection may switch protocols; HTTP/1.0 has no chunked framing.
+        return Ok(Some((Head::Clean, State::Passive)));
+    }
+    let next = match (scan.te, scan.cl) {
+        (true, _) if scan.te_chunked => State::ChunkSize,
+        (true, _) => return Err(()),
+        (false, Some(n)) if n > 0 => State::Body(n),
+        (false, _) => State::Head(HeadScan::default()),
+    };
+    Ok(Some((Head::Clean, next)))
 }
 
 #[cfg(test)]
@@ -349,9 +361,9 @@ GET /e HTTP/1.1\r\n\r\n";
 
     #[test]
     fn oversized_heads_stop_it() {
-        let mut stream = b"GET / HTTP/1.1\r\n".to_vec();
-        while stream.len() <= MAX_HEAD {
-            stream.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        let mut stream = b"GET / HTTP/1.1\r\nX-Long: ".to_vec();
+        while stream.len() <= MAX_LINE + 100 {
+            stream.extend_from_slice(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         }
         let mut f = RequestFraming::default();
         let mut n = 0;

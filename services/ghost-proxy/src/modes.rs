@@ -66,6 +66,17 @@ impl ModeTable {
             .any(|s| s.mode != Mode::Learn && s.mode != Mode::Passthrough)
     }
 
+    /// Whether any scope forwards (or is about to: LEARN, PASSTHROUGH, or a
+    /// change back to them pending).
+    pub fn forwards(&self) -> bool {
+        std::iter::once(&self.global)
+            .chain(self.services.values())
+            .any(|s| {
+                matches!(s.mode, Mode::Learn | Mode::Passthrough)
+                    || matches!(s.target, Mode::Learn | Mode::Passthrough)
+            })
+    }
+
     pub fn with_scope(&self, service: Option<&ServiceName>, state: ModeState) -> Self {
         let mut next = self.clone();
         match service {

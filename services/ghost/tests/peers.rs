@@ -2,7 +2,7 @@
 //! and Node's `http`, real processes on port 0 that route on the raw
 //! request-target. Through ghost in LEARN every response equals calling the
 //! upstream directly; in MOCK, with the upstream gone, every response equals
-//! what LEARN returned — over HTTP/1.1 and h2c.
+//! what LEARN returned — over HTTP/1.1 and h2c, and to curl and Python's urllib.
 
 #![allow(
     clippy::unwrap_used,
@@ -52,6 +52,36 @@ async fn call(url: &str, m: &Method, body: &str, h2: bool) -> TestResponse {
         .unwrap_or_else(|e| panic!("{m} {url}: {e}"))
 }
 
+/// The body of `GET url` as fetched by a client that is not ours: curl, and
+/// Python's `urllib` (each in its own process).
+async fn foreign_clients(url: &str) -> [(&'static str, Vec<u8>); 2] {
+    let curl = tokio::process::Command::new("curl")
+        .args(["-sS", "--fail-with-body", "--http1.1", url])
+        .output()
+        .await
+        .expect("run curl");
+    assert!(
+        curl.status.success(),
+        "curl {url}: {}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    let py = tokio::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())",
+            url,
+        ])
+        .output()
+        .await
+        .expect("run python3");
+    assert!(
+        py.status.success(),
+        "urllib {url}: {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    [("curl", curl.stdout), ("urllib", py.stdout)]
+}
+
 fn same(a: &TestResponse, b: &TestResponse, what: &str) {
     assert_eq!(a.status, b.status, "{what}: status");
     assert_eq!(a.body, b.body, "{what}: body");
@@ -93,9 +123,18 @@ async fn learn_equals_direct_and_mock_equals_learn(kind: PeerKind) {
         );
         learned.push(live);
     }
+    // Clients that are not hyper see the same bytes through ghost as directly.
+    let path = "/users/7?q=a+b&path=%2Fx%2Fy&empty=";
+    let direct = call(&format!("{}{path}", peer.url()), &Method::GET, "", false).await;
+    for (client, body) in foreign_clients(&g.proxy_url(path)).await {
+        assert_eq!(body, direct.body, "{kind:?} LEARN via {client}");
+    }
     let switched = g.set_mode("MOCK", None).await;
     assert_eq!(switched["mode"], "MOCK");
     peer.stop().await;
+    for (client, body) in foreign_clients(&g.proxy_url(path)).await {
+        assert_eq!(body, direct.body, "{kind:?} MOCK via {client}");
+    }
     for ((m, p, b), live) in set.iter().zip(&learned) {
         for h2 in [false, true] {
             let mocked = call(&g.proxy_url(p), m, b, h2).await;
