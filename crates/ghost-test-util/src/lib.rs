@@ -49,3 +49,21 @@ pub fn canary_headers(canary: &str) -> Vec<(String, String)> {
     .map(|n| (n.to_string(), format!("{canary}-{n}")))
     .collect()
 }
+
+/// A global mode change record as the control plane appends it to
+/// `ghost.modes.v1`, for tests that drive a proxy through the log.
+pub fn mode_change(id: &str, mode: ghost_schema::ModeRecord) -> ghost_log::Record {
+    let change = ghost_schema::ModeChangeRecord {
+        id: id.into(),
+        service: None,
+        mode,
+        barrier: vec![],
+        changed_at_us: 0,
+        actor: "test".into(),
+    };
+    ghost_log::Record {
+        key: Some(bytes::Bytes::from_static(b"global")),
+        value: Some(bytes::Bytes::from(ghost_schema::encode(&change).unwrap())),
+        ..ghost_log::Record::default()
+    }
+}

@@ -12,12 +12,11 @@
     reason = "test code fails loudly"
 )]
 
-use bytes::Bytes;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_log::{Durability, Record, SharedLog};
+use ghost_log::{Durability, SharedLog};
 use ghost_model::{ServiceName, topics};
 use ghost_proxy::{ProxyConfig, RunningProxy, ServiceConfig};
-use ghost_schema::{CaptureRecord, ModeChangeRecord, ModeRecord};
+use ghost_schema::{CaptureRecord, ModeRecord};
 use ghost_test_util::raw::{
     RawMessage, ScriptedUpstream, exchange, exchange_expecting_continue, parse_responses,
 };
@@ -460,19 +459,7 @@ async fn proxy(
 }
 
 async fn set_mode(proxy: &RunningProxy, log: &SharedLog, mode: ModeRecord) {
-    let change = ModeChangeRecord {
-        id: format!("mode-{mode:?}"),
-        service: None,
-        mode,
-        barrier: vec![],
-        changed_at_us: 0,
-        actor: "test".into(),
-    };
-    let record = Record {
-        key: Some(Bytes::from_static(b"global")),
-        value: Some(Bytes::from(ghost_schema::encode(&change).unwrap())),
-        ..Record::default()
-    };
+    let record = ghost_test_util::mode_change(&format!("mode-{mode:?}"), mode);
     let ack = log
         .append(topics::MODES, record, Durability::Written)
         .await

@@ -10,12 +10,11 @@
 )]
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_log::{Ack, Durability, Log, LogError, Record, SharedLog, StoredRecord, TopicSpec};
 use ghost_model::{ServiceName, topics};
 use ghost_proxy::{ProxyConfig, ServiceConfig};
-use ghost_schema::{ModeChangeRecord, ModeRecord};
+use ghost_schema::ModeRecord;
 use ghost_test_util::{Upstream, send};
 use http::{Method, StatusCode};
 use std::sync::Arc;
@@ -96,19 +95,7 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
         .unwrap();
     assert_eq!(live.status, StatusCode::OK);
 
-    let change = ModeChangeRecord {
-        id: "mode-1".into(),
-        service: None,
-        mode: ModeRecord::Mock,
-        barrier: vec![],
-        changed_at_us: 0,
-        actor: "test".into(),
-    };
-    let record = Record {
-        key: Some(Bytes::from_static(b"global")),
-        value: Some(Bytes::from(ghost_schema::encode(&change).unwrap())),
-        ..Record::default()
-    };
+    let record = ghost_test_util::mode_change("mode-1", ModeRecord::Mock);
     let ack = log
         .append(topics::MODES, record, Durability::Written)
         .await

@@ -9,11 +9,10 @@
     reason = "test code fails loudly"
 )]
 
-use bytes::Bytes;
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
-use ghost_log::{Durability, Log, Record};
+use ghost_log::{Durability, Log};
 use ghost_model::topics;
-use ghost_schema::{ModeChangeRecord, ModeRecord};
+use ghost_schema::ModeRecord;
 use ghost_test_util::{Broker, Ghost, Upstream, send};
 use http::{Method, StatusCode};
 use std::path::Path;
@@ -70,19 +69,7 @@ async fn proxy_over_kafka_records_mocks_and_survives_restart() {
     let log = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
         .await
         .unwrap();
-    let change = ModeChangeRecord {
-        id: "mode-kafka-1".into(),
-        service: None,
-        mode: ModeRecord::Mock,
-        barrier: vec![],
-        changed_at_us: 0,
-        actor: "test".into(),
-    };
-    let record = Record {
-        key: Some(Bytes::from_static(b"global")),
-        value: Some(Bytes::from(ghost_schema::encode(&change).unwrap())),
-        ..Record::default()
-    };
+    let record = ghost_test_util::mode_change("mode-kafka-1", ModeRecord::Mock);
     log.append(topics::MODES, record, Durability::Synced)
         .await
         .unwrap();
