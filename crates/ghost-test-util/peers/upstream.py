@@ -2,10 +2,12 @@
 
 It routes on the raw request-target, as most real frameworks do, and serves
 the response shapes ghost must record and replay. Prints `listening on PORT`
-once bound (argv[1]: port, 0 picks one).
+once bound (argv[1]: port, 0 picks one). With argv[2] and argv[3] (a PEM
+certificate chain and its key) it serves HTTPS through Python's ssl module.
 """
 import gzip
 import json
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -95,6 +97,11 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    if len(sys.argv) > 3:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+        ctx.set_alpn_protocols(["http/1.1"])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     print(f"listening on {server.server_address[1]}", flush=True)
     server.serve_forever()
 

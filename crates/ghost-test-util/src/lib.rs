@@ -15,6 +15,7 @@ pub mod otlp;
 mod peer;
 mod process;
 pub mod raw;
+pub mod tls;
 mod upstream;
 
 pub use broker::Broker;

@@ -26,6 +26,17 @@ pub struct Peer {
 
 impl Peer {
     pub async fn start(kind: PeerKind) -> Self {
+        Self::spawn(kind, &[]).await
+    }
+
+    /// Python's `http.server` behind Python's `ssl` module, serving HTTPS with
+    /// the PEM certificate chain `cert` and key `key`.
+    pub async fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let args = [cert.display().to_string(), key.display().to_string()];
+        Self::spawn(PeerKind::Python, &args).await
+    }
+
+    async fn spawn(kind: PeerKind, extra: &[String]) -> Self {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/peers");
         let (program, script) = match kind {
             PeerKind::Python => ("python3", "upstream.py"),
@@ -34,6 +45,7 @@ impl Peer {
         let mut child = Command::new(program)
             .arg(format!("{dir}/{script}"))
             .arg("0")
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -14,6 +14,12 @@ pub struct ServiceInfo {
     pub name: String,
     pub upstream: String,
     pub mode: String,
+    /// The service accepts any certificate from its `https://` upstream.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_verify: bool,
+    /// Why the service's configuration is unsafe, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// The mode of a scope.

@@ -34,6 +34,8 @@ impl StateView for FakeView {
             name: "default".into(),
             upstream: "http://127.0.0.1:1/".into(),
             mode: "LEARN".into(),
+            insecure_skip_verify: false,
+            warning: None,
         }]
     }
     fn has_service(&self, name: &ServiceName) -> bool {

@@ -3,6 +3,7 @@
 use ghost_model::{Redactor, ServiceName};
 use http::Uri;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Default cap on request and recorded response bodies.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -22,6 +23,23 @@ pub struct ServiceConfig {
     /// Send the client's `Host` upstream instead of the upstream's authority
     /// (for upstreams that serve several virtual hosts behind one address).
     pub preserve_host: bool,
+    /// TLS settings for an `https://` upstream (ignored for `http://`).
+    pub tls: UpstreamTls,
+}
+
+/// How ghost speaks TLS to one service's `https://` upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpstreamTls {
+    /// Extra trust anchors (PEM), on top of the platform's and webpki's roots:
+    /// for upstreams with a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for upstreams that require mTLS.
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    pub client_key: Option<PathBuf>,
+    /// Accept any server certificate. For a test rig only: ghost warns at
+    /// start-up and `GET /v1/services` shows it.
+    pub insecure_skip_verify: bool,
 }
 
 /// Everything the proxy needs to run.

@@ -47,6 +47,33 @@ fn version_str(v: Version) -> &'static str {
     }
 }
 
+/// Why a request could not be sent upstream.
+struct UpstreamFailure {
+    /// The error and its causes, as one line.
+    detail: String,
+    /// The TLS reason, when the TLS handshake or a certificate failed.
+    tls: Option<String>,
+}
+
+fn failure(e: &(dyn std::error::Error + 'static)) -> UpstreamFailure {
+    // hyper's client errors say little on their own ("client error (Connect)"):
+    // the causes carry the reason.
+    let mut detail = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !detail.contains(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        cur = c.source();
+    }
+    UpstreamFailure {
+        detail,
+        tls: crate::upstream_tls::tls_failure(e),
+    }
+}
+
 /// Forwards to the upstream; records the exchange when `session` is set (LEARN).
 pub(crate) async fn forward(
     ctx: &RequestCtx,
@@ -84,7 +111,10 @@ pub(crate) async fn forward(
     // which takes the origin-form target as is; HTTP/2 ones multiplex and share
     // the pool, which needs the absolute URI to pick a connection (and sends
     // origin-form on HTTP/1 upstreams itself).
-    let via_link = parts.version != Version::HTTP_2 && link.has_room(&route.authority);
+    // `https://` upstreams go through their service's pooled TLS client.
+    let via_link = route.https.is_none()
+        && parts.version != Version::HTTP_2
+        && link.has_room(&route.authority);
     let uri = if via_link {
         Ok(Uri::from(target))
     } else {
@@ -137,15 +167,24 @@ pub(crate) async fn forward(
         (call, SystemTime::now())
     });
 
-    let sent = if via_link {
-        link.send(route, out).await.map_err(|e| e.to_string())
-    } else {
-        ctx.client.request(out).await.map_err(|e| e.to_string())
+    let sent = match &route.https {
+        _ if via_link => link.send(route, out).await.map_err(|e| failure(&e)),
+        Some(https) => match https.pool.request(out).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let mut f = failure(&e);
+                if f.tls.is_none() {
+                    f.tls = https.diagnose(&route.authority).await;
+                }
+                Err(f)
+            }
+        },
+        None => ctx.client.request(out).await.map_err(|e| failure(&e)),
     };
     if let (Some(s), Some((call, at))) = (span, call) {
         let outcome = match &sent {
             Ok(r) => Ok(r.status().as_u16()),
-            Err(e) => Err(e.as_str()),
+            Err(e) => Err(e.detail.as_str()),
         };
         s.upstream(call, at, &route.upstream, outcome);
     }
@@ -153,15 +192,27 @@ pub(crate) async fn forward(
         Ok(r) => r,
         Err(e) => {
             state.metrics.io_error(IoOp::Upstream);
-            tracing::warn!(error = %e, service = %route.name, "upstream request failed");
-            let detail = format!(
-                "upstream {} for service `{}` failed: {e}",
-                route.upstream, route.name
-            );
-            return (
-                err(StatusCode::BAD_GATEWAY, "upstream_unavailable", detail),
-                MatchType::Error,
-            );
+            tracing::warn!(error = %e.detail, service = %route.name, "upstream request failed");
+            let (code, detail) = match e.tls {
+                Some(reason) => {
+                    state.metrics.tls_upstream_failure(&route.name);
+                    let detail = format!(
+                        "TLS with upstream {} ({}) for service `{}` failed: {reason}",
+                        route.authority.host(),
+                        route.upstream,
+                        route.name
+                    );
+                    ("upstream_tls", detail)
+                }
+                None => {
+                    let detail = format!(
+                        "upstream {} for service `{}` failed: {}",
+                        route.upstream, route.name, e.detail
+                    );
+                    ("upstream_unavailable", detail)
+                }
+            };
+            return (err(StatusCode::BAD_GATEWAY, code, detail), MatchType::Error);
         }
     };
     let (mut rparts, rbody) = resp.into_parts();

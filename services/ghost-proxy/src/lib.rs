@@ -30,11 +30,13 @@ mod spans;
 mod state;
 mod threads;
 mod upstream;
+mod upstream_tls;
 
 pub use codec::{mode_from_record, mode_to_record};
-pub use config::{ProxyConfig, ServiceConfig};
+pub use config::{ProxyConfig, ServiceConfig, UpstreamTls};
 pub use error::ProxyError;
 pub use publisher::SCHEMA_HEADER;
 pub use server::{RunningProxy, start, topic_specs};
 pub use service::{MOCK_HEADER, RESERVED_PREFIX};
 pub use state::ProxyState;
+pub use upstream_tls::TlsConfigError;

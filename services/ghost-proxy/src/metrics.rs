@@ -14,6 +14,9 @@ pub const CAPTURES_PUBLISHED_TOTAL: &str = "ghost_captures_published_total";
 /// Captures queued but not yet acknowledged by the log: grows while the log is
 /// slow or unreachable, so an outage shows before anything is dropped.
 pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
+/// Requests to `https://` upstreams that failed in the TLS handshake or on the
+/// upstream's certificate (`service` label).
+pub const TLS_UPSTREAM_FAILURES_TOTAL: &str = "ghost_tls_upstream_failures_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -121,6 +124,11 @@ impl Metrics {
     /// `request_stats`).
     pub fn request(&self, m: MatchType, elapsed: std::time::Duration) {
         RequestStats::global().record(m, elapsed);
+    }
+
+    pub fn tls_upstream_failure(&self, service: &ghost_model::ServiceName) {
+        metrics::counter!(TLS_UPSTREAM_FAILURES_TOTAL, "service" => service.to_string())
+            .increment(1);
     }
 
     pub fn io_error(&self, op: IoOp) {

@@ -1,6 +1,7 @@
 //! Which service a request belongs to: by `Host`, by path prefix, else `default`.
 
 use crate::config::ServiceConfig;
+use crate::upstream_tls::{self, HttpsClient, TlsConfigError};
 use ghost_model::ServiceName;
 use http::HeaderValue;
 use http::uri::{Authority, Scheme};
@@ -19,16 +20,32 @@ pub struct ServiceRoute {
     /// Send the client's `Host` instead of `host_header`.
     pub preserve_host: bool,
     pub upstream: String,
+    /// The pooled TLS client of an `https://` upstream (`None` for `http://`,
+    /// which forwards on each downstream connection's own upstream link).
+    pub(crate) https: Option<HttpsClient>,
+    /// `insecure_skip_verify` is set: shown wherever the service is listed.
+    pub insecure_skip_verify: bool,
     host: Option<String>,
     prefix: Option<String>,
 }
 
 /// Why a service's upstream is unusable.
 #[derive(Debug, thiserror::Error)]
-#[error("service `{service}`: upstream `{upstream}` must be an absolute http:// URL")]
-pub struct RouteError {
-    pub service: String,
-    pub upstream: String,
+pub enum RouteError {
+    #[error(
+        "service `{service}`: upstream `{upstream}` must be an absolute http:// or https:// URL"
+    )]
+    Upstream { service: String, upstream: String },
+    #[error("service `{service}`: {source}")]
+    Tls {
+        service: String,
+        #[source]
+        source: TlsConfigError,
+    },
+}
+
+fn scheme_is_https(uri: &http::Uri) -> bool {
+    uri.scheme() == Some(&Scheme::HTTPS)
 }
 
 /// The routing table, in configuration order.
@@ -42,14 +59,30 @@ impl Routes {
     pub fn new(configs: &[ServiceConfig]) -> Result<Self, RouteError> {
         let mut routes = Routes::default();
         for c in configs {
-            let err = || RouteError {
+            let err = || RouteError::Upstream {
                 service: c.name.to_string(),
                 upstream: c.upstream.to_string(),
             };
             let scheme = c.upstream.scheme().cloned().ok_or_else(err)?;
-            if scheme != Scheme::HTTP {
+            let https = if scheme == Scheme::HTTPS {
+                let config =
+                    upstream_tls::client_config(&c.tls).map_err(|source| RouteError::Tls {
+                        service: c.name.to_string(),
+                        source,
+                    })?;
+                if c.tls.insecure_skip_verify {
+                    tracing::warn!(
+                        service = %c.name,
+                        upstream = %c.upstream,
+                        "insecure_skip_verify is set: ghost accepts ANY certificate from this upstream, so anyone on the path can read and change its traffic"
+                    );
+                }
+                Some(upstream_tls::https_client(config))
+            } else if scheme == Scheme::HTTP {
+                None
+            } else {
                 return Err(err());
-            }
+            };
             let authority = c.upstream.authority().cloned().ok_or_else(err)?;
             let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| err())?;
             let route = Arc::new(ServiceRoute {
@@ -60,6 +93,8 @@ impl Routes {
                 host_header,
                 preserve_host: c.preserve_host,
                 upstream: c.upstream.to_string(),
+                https,
+                insecure_skip_verify: scheme_is_https(&c.upstream) && c.tls.insecure_skip_verify,
                 host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
                 prefix: c
                     .path_prefix
@@ -116,6 +151,7 @@ mod tests {
     fn svc(name: &str, up: &str, host: Option<&str>, prefix: Option<&str>) -> ServiceConfig {
         ServiceConfig {
             preserve_host: false,
+            tls: Default::default(),
             name: ServiceName::new(name).unwrap(),
             upstream: up.parse().unwrap(),
             host: host.map(str::to_owned),
@@ -164,5 +200,7 @@ mod tests {
     fn refuses_non_http_upstreams() {
         assert!(Routes::new(&[svc("a", "/relative", None, None)]).is_err());
         assert!(Routes::new(&[svc("a", "ftp://x", None, None)]).is_err());
+        let r = Routes::new(&[svc("a", "https://example.test", None, None)]).unwrap();
+        assert!(r.all()[0].https.is_some());
     }
 }

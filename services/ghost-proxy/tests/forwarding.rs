@@ -432,6 +432,7 @@ async fn proxy(
                 host: host.map(str::to_owned),
                 path_prefix: prefix.map(str::to_owned),
                 preserve_host,
+                tls: Default::default(),
             }
         };
     config.services = vec![

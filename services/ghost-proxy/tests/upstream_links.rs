@@ -113,6 +113,7 @@ async fn proxy_to(up: &RawUpstream) -> (RunningProxy, tempfile::TempDir) {
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
     config.services.push(ServiceConfig {
         preserve_host: false,
+        tls: Default::default(),
         name: ServiceName::default_service(),
         upstream: format!("http://{}", up.addr).parse().unwrap(),
         host: None,

@@ -23,6 +23,18 @@ pub struct ServiceEntry {
     /// Send the client's Host header upstream instead of the upstream's own.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub preserve_host: bool,
+    /// Extra trust anchors (PEM) for an https:// upstream with a private CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM) for an upstream that requires mTLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
+    /// Accept any certificate from the upstream (test rigs only; warned about).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_verify: bool,
 }
 
 /// The file's settings; every field optional.

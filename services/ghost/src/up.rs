@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use ghost_control::{BootstrapOutcome, ControlConfig};
 use ghost_log::embedded::FsyncPolicy;
 use ghost_model::{Redactor, ServiceName};
-use ghost_proxy::{ProxyConfig, ServiceConfig};
+use ghost_proxy::{ProxyConfig, ServiceConfig, UpstreamTls};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +42,10 @@ fn services(
             host: None,
             path_prefix: None,
             preserve_host: false,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            insecure_skip_verify: false,
         });
     }
     let saved = data.join(SERVICES_FILE);
@@ -75,9 +79,11 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
                     e.name, e.upstream
                 )
             })?;
-            if upstream.scheme_str() != Some("http") || upstream.authority().is_none() {
+            if !matches!(upstream.scheme_str(), Some("http" | "https"))
+                || upstream.authority().is_none()
+            {
                 bail!(
-                    "service `{}`: upstream `{}` must be an absolute http:// URL",
+                    "service `{}`: upstream `{}` must be an absolute http:// or https:// URL",
                     e.name,
                     e.upstream
                 );
@@ -88,6 +94,12 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
                 host: e.host.clone(),
                 path_prefix: e.path_prefix.clone(),
                 preserve_host: e.preserve_host,
+                tls: UpstreamTls {
+                    ca_file: e.ca_file.clone(),
+                    client_cert: e.client_cert.clone(),
+                    client_key: e.client_key.clone(),
+                    insecure_skip_verify: e.insecure_skip_verify,
+                },
             })
         })
         .collect()

@@ -41,6 +41,10 @@ impl StateView for ProxyView {
                 name: r.name.to_string(),
                 upstream: r.upstream.clone(),
                 mode: modes.effective(&r.name).mode.to_string(),
+                insecure_skip_verify: r.insecure_skip_verify,
+                warning: r.insecure_skip_verify.then(|| {
+                    "insecure_skip_verify: any certificate from this upstream is accepted, so its traffic can be read and changed on the way".to_owned()
+                }),
             })
             .collect()
     }
