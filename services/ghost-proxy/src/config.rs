@@ -63,6 +63,10 @@ pub struct ProxyConfig {
     /// 2-core benchmark box also the better p99). `0`: connections are served
     /// on the caller's work-stealing runtime.
     pub threads: usize,
+    /// Hosts a forward-proxy client may reach through services created on the
+    /// fly (`api.example.com`, `*.example.com`, `*`). `None`: any host while
+    /// listening on loopback, none otherwise.
+    pub allow_hosts: Option<Vec<String>>,
 }
 
 impl ProxyConfig {
@@ -76,6 +80,7 @@ impl ProxyConfig {
             redactor: Redactor::default(),
             retry_after_secs: 1,
             threads: default_threads(),
+            allow_hosts: None,
         }
     }
 }

@@ -12,6 +12,7 @@
 mod body;
 mod codec;
 pub mod config;
+mod connect;
 mod error;
 mod forward;
 mod framing;
@@ -20,6 +21,7 @@ pub mod library;
 mod materializer;
 pub mod metrics;
 pub mod modes;
+pub mod origins;
 mod outbound;
 mod publisher;
 mod request_stats;

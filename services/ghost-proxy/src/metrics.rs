@@ -16,6 +16,9 @@ pub const CAPTURES_PUBLISHED_TOTAL: &str = "ghost_captures_published_total";
 pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
 /// Requests to `https://` upstreams that failed in the TLS handshake or on the
 /// upstream's certificate (`service` label).
+/// CONNECT tunnels opened, by `kind` (`blind`: passed through unseen;
+/// `intercepted`: TLS terminated by ghost).
+pub const TUNNELS_TOTAL: &str = "ghost_tunnels_total";
 pub const TLS_UPSTREAM_FAILURES_TOTAL: &str = "ghost_tls_upstream_failures_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -124,6 +127,10 @@ impl Metrics {
     /// `request_stats`).
     pub fn request(&self, m: MatchType, elapsed: std::time::Duration) {
         RequestStats::global().record(m, elapsed);
+    }
+
+    pub fn tunnel(&self, kind: &'static str) {
+        metrics::counter!(TUNNELS_TOTAL, "kind" => kind).increment(1);
     }
 
     pub fn tls_upstream_failure(&self, service: &ghost_model::ServiceName) {

@@ -44,10 +44,6 @@ pub enum RouteError {
     },
 }
 
-fn scheme_is_https(uri: &http::Uri) -> bool {
-    uri.scheme() == Some(&Scheme::HTTPS)
-}
-
 /// The routing table, in configuration order.
 #[derive(Debug, Default)]
 pub struct Routes {
@@ -55,52 +51,83 @@ pub struct Routes {
     default: Option<Arc<ServiceRoute>>,
 }
 
+impl ServiceRoute {
+    /// Checks a service's configuration and pre-parses it for the hot path.
+    pub(crate) fn build(c: &ServiceConfig) -> Result<Self, RouteError> {
+        let err = || RouteError::Upstream {
+            service: c.name.to_string(),
+            upstream: c.upstream.to_string(),
+        };
+        let scheme = c.upstream.scheme().cloned().ok_or_else(err)?;
+        let https = if scheme == Scheme::HTTPS {
+            let config = upstream_tls::client_config(&c.tls).map_err(|source| RouteError::Tls {
+                service: c.name.to_string(),
+                source,
+            })?;
+            if c.tls.insecure_skip_verify {
+                tracing::warn!(
+                    service = %c.name,
+                    upstream = %c.upstream,
+                    "insecure_skip_verify is set: ghost accepts ANY certificate from this upstream, so anyone on the path can read and change its traffic"
+                );
+            }
+            Some(upstream_tls::https_client(config))
+        } else if scheme == Scheme::HTTP {
+            None
+        } else {
+            return Err(err());
+        };
+        let authority = c.upstream.authority().cloned().ok_or_else(err)?;
+        let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| err())?;
+        Ok(ServiceRoute {
+            name: c.name.clone(),
+            insecure_skip_verify: https.is_some() && c.tls.insecure_skip_verify,
+            scheme,
+            authority,
+            base_path: c.upstream.path().trim_end_matches('/').to_owned(),
+            host_header,
+            preserve_host: c.preserve_host,
+            upstream: c.upstream.to_string(),
+            https,
+            host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
+            prefix: c
+                .path_prefix
+                .as_ref()
+                .map(|p| p.trim_end_matches('/').to_owned()),
+        })
+    }
+
+    fn matches(&self, host: Option<&str>, path: &str) -> bool {
+        let host_ok = match (&self.host, host) {
+            (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        let prefix_ok = match &self.prefix {
+            Some(p) => {
+                path.starts_with(p.as_str())
+                    && matches!(path.as_bytes().get(p.len()), None | Some(b'/') | Some(b'?'))
+            }
+            None => true,
+        };
+        (self.host.is_some() || self.prefix.is_some()) && host_ok && prefix_ok
+    }
+}
+
+/// The host of a `Host` header or authority, without its port.
+fn host_only(h: &str) -> &str {
+    match h.strip_prefix('[') {
+        // An IPv6 literal: everything up to the closing bracket.
+        Some(rest) => rest.split_once(']').map_or(h, |(ip, _)| ip),
+        None => h.rsplit_once(':').map_or(h, |(name, _)| name),
+    }
+}
+
 impl Routes {
     pub fn new(configs: &[ServiceConfig]) -> Result<Self, RouteError> {
         let mut routes = Routes::default();
         for c in configs {
-            let err = || RouteError::Upstream {
-                service: c.name.to_string(),
-                upstream: c.upstream.to_string(),
-            };
-            let scheme = c.upstream.scheme().cloned().ok_or_else(err)?;
-            let https = if scheme == Scheme::HTTPS {
-                let config =
-                    upstream_tls::client_config(&c.tls).map_err(|source| RouteError::Tls {
-                        service: c.name.to_string(),
-                        source,
-                    })?;
-                if c.tls.insecure_skip_verify {
-                    tracing::warn!(
-                        service = %c.name,
-                        upstream = %c.upstream,
-                        "insecure_skip_verify is set: ghost accepts ANY certificate from this upstream, so anyone on the path can read and change its traffic"
-                    );
-                }
-                Some(upstream_tls::https_client(config))
-            } else if scheme == Scheme::HTTP {
-                None
-            } else {
-                return Err(err());
-            };
-            let authority = c.upstream.authority().cloned().ok_or_else(err)?;
-            let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| err())?;
-            let route = Arc::new(ServiceRoute {
-                name: c.name.clone(),
-                scheme,
-                authority,
-                base_path: c.upstream.path().trim_end_matches('/').to_owned(),
-                host_header,
-                preserve_host: c.preserve_host,
-                upstream: c.upstream.to_string(),
-                https,
-                insecure_skip_verify: scheme_is_https(&c.upstream) && c.tls.insecure_skip_verify,
-                host: c.host.as_ref().map(|h| h.to_ascii_lowercase()),
-                prefix: c
-                    .path_prefix
-                    .as_ref()
-                    .map(|p| p.trim_end_matches('/').to_owned()),
-            });
+            let route = Arc::new(ServiceRoute::build(c)?);
             if c.name.as_str() == ServiceName::DEFAULT {
                 routes.default = Some(route.clone());
             }
@@ -109,29 +136,19 @@ impl Routes {
         Ok(routes)
     }
 
+    /// The configured service (by `host`, then path prefix) for a request a
+    /// client sent as to a proxy, naming `host`; no `default` fallback.
+    pub fn by_target(&self, host: &str, path: &str) -> Option<&Arc<ServiceRoute>> {
+        let host = host_only(host);
+        self.services.iter().find(|s| s.matches(Some(host), path))
+    }
+
     /// The service for a request's `Host` (port ignored) and path.
     pub fn resolve(&self, host: Option<&str>, path: &str) -> Option<&Arc<ServiceRoute>> {
-        let host = host.map(|h| h.rsplit_once(':').map_or(h, |(name, _)| name));
+        let host = host.map(host_only);
         self.services
             .iter()
-            .find(|s| {
-                let host_ok = match (&s.host, host) {
-                    (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
-                    (Some(_), None) => false,
-                    (None, _) => true,
-                };
-                let prefix_ok = match &s.prefix {
-                    Some(p) => {
-                        path.starts_with(p.as_str())
-                            && matches!(
-                                path.as_bytes().get(p.len()),
-                                None | Some(b'/') | Some(b'?')
-                            )
-                    }
-                    None => true,
-                };
-                (s.host.is_some() || s.prefix.is_some()) && host_ok && prefix_ok
-            })
+            .find(|s| s.matches(host, path))
             .or(self.default.as_ref())
     }
 

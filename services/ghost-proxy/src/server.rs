@@ -8,6 +8,7 @@ use crate::library::Library;
 use crate::materializer;
 use crate::metrics::Metrics;
 use crate::modes::ModeTable;
+use crate::origins::{AllowHosts, Origins};
 use crate::publisher::Publisher;
 use crate::routes::Routes;
 use crate::state::{Materialized, ProxyState};
@@ -70,9 +71,11 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         metrics.clone(),
     );
     let listen = config.listen;
+    let origins = Origins::new(AllowHosts::new(config.allow_hosts.as_deref(), listen));
     let state = Arc::new(ProxyState {
         config,
         routes,
+        origins,
         library: ArcSwap::from_pointee(Library::default()),
         modes: ArcSwap::from_pointee(ModeTable::default()),
         publisher,

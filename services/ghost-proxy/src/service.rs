@@ -7,6 +7,7 @@ use crate::forward::forward;
 use crate::guard::ConnGuard;
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::MatchType;
+use crate::origins::OriginError;
 use crate::routes::ServiceRoute;
 use crate::spans::RequestSpan;
 use crate::state::ProxyState;
@@ -93,6 +94,17 @@ pub(crate) async fn handle(
         state.metrics.request(MatchType::Error, Duration::ZERO);
         return Ok(resp);
     }
+    if req.method() == Method::CONNECT {
+        let started = Instant::now();
+        let resp = crate::connect::connect(state, req).await;
+        let m = if resp.status().is_success() {
+            MatchType::Passthrough
+        } else {
+            MatchType::Error
+        };
+        state.metrics.request(m, started.elapsed());
+        return Ok(resp);
+    }
     // `/_ghost/` is ghost's own namespace on the proxy port; every other path,
     // `/metrics` included, belongs to the upstream.
     if let Some(own) = req.uri().path().strip_prefix(RESERVED_PREFIX) {
@@ -129,6 +141,59 @@ pub(crate) async fn handle(
     Ok(resp)
 }
 
+/// The service a request belongs to. A request an HTTP/1 client sent as to a
+/// proxy (absolute-form: `GET http://host/path`) goes to the configured service
+/// for that host, else to the host's own origin service (created on first use,
+/// within `--allow-hosts`); any other request is routed by `Host`, path prefix,
+/// then `default`. (HTTP/2 requests always carry a scheme and authority; a
+/// proxy client would use CONNECT for them.)
+fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceRoute>, Box<Resp>> {
+    let uri = req.uri();
+    if req.version() != http::Version::HTTP_2
+        && let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority())
+    {
+        if let Some(r) = state.routes.by_target(authority.as_str(), uri.path()) {
+            return Ok(r.clone());
+        }
+        return state
+            .origins
+            .route(scheme, authority)
+            .map_err(|e| Box::new(origin_error(e)));
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.host());
+    state
+        .routes
+        .resolve(host, uri.path())
+        .cloned()
+        .ok_or_else(|| {
+            let detail = format!(
+                "no service routes host {:?} path {}; configure --upstream or a service",
+                host.unwrap_or(""),
+                uri.path()
+            );
+            err(StatusCode::NOT_FOUND, "unknown_service", detail)
+        })
+}
+
+/// The answer when an origin gets no service.
+pub(crate) fn origin_error(e: OriginError) -> Resp {
+    let status = match e {
+        OriginError::NotLoopback(_) | OriginError::NotAllowed(_) => StatusCode::FORBIDDEN,
+        OriginError::TooMany(_) => StatusCode::SERVICE_UNAVAILABLE,
+        OriginError::Name(_) | OriginError::Route(_) => StatusCode::BAD_REQUEST,
+    };
+    let code = match status {
+        StatusCode::FORBIDDEN => "host_not_allowed",
+        StatusCode::SERVICE_UNAVAILABLE => "too_many_origins",
+        _ => "bad_origin",
+    };
+    err(status, code, e.to_string())
+}
+
 /// The service and mode that handled a request (`None`: none routed it).
 type ServedBy = Option<(Arc<ServiceRoute>, Mode)>;
 
@@ -140,22 +205,9 @@ async fn dispatch(
     span: Option<&RequestSpan>,
 ) -> (Resp, MatchType, ServedBy) {
     let state = &ctx.state;
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().host());
-    let Some(route) = state.routes.resolve(host, req.uri().path()).cloned() else {
-        let detail = format!(
-            "no service routes host {:?} path {}; configure --upstream or a service",
-            host.unwrap_or(""),
-            req.uri().path()
-        );
-        return (
-            err(StatusCode::NOT_FOUND, "unknown_service", detail),
-            MatchType::Error,
-            None,
-        );
+    let route = match route_for(state, &req) {
+        Ok(r) => r,
+        Err(resp) => return (*resp, MatchType::Error, None),
     };
     let (mode, session) = {
         let table = state.modes.load();

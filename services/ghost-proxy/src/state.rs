@@ -6,8 +6,9 @@ use crate::config::ProxyConfig;
 use crate::library::{Library, LibraryBuilder};
 use crate::metrics::Metrics;
 use crate::modes::{ModeState, ModeTable};
+use crate::origins::Origins;
 use crate::publisher::Publisher;
-use crate::routes::Routes;
+use crate::routes::{Routes, ServiceRoute};
 use arc_swap::ArcSwap;
 use ghost_log::SharedLog;
 use ghost_model::{Mode, ServiceName, topics};
@@ -29,6 +30,8 @@ pub(crate) struct Materialized {
 pub struct ProxyState {
     pub(crate) config: ProxyConfig,
     pub(crate) routes: Routes,
+    /// Services of origins forward-proxy clients asked for.
+    pub(crate) origins: Origins,
     pub(crate) library: ArcSwap<Library>,
     pub(crate) modes: ArcSwap<ModeTable>,
     pub(crate) publisher: Publisher,
@@ -70,6 +73,15 @@ impl ProxyState {
     }
 
     /// The routes (services) this proxy knows.
+    /// Every service: the configured ones, then those created for origins.
+    pub fn services(&self) -> Vec<Arc<ServiceRoute>> {
+        let mut all = self.routes.all().to_vec();
+        let mut origins = self.origins.all();
+        origins.sort_by(|a, b| a.name.cmp(&b.name));
+        all.extend(origins);
+        all
+    }
+
     pub fn routes(&self) -> &Routes {
         &self.routes
     }

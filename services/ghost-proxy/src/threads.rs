@@ -220,7 +220,7 @@ async fn serve(
             service_fn(move |req| service::handle(ctx.clone(), link.clone(), guard.clone(), req))
         };
         let conn = builder
-            .serve_connection(TokioIo::new(Guarded::new(stream, guard)), svc)
+            .serve_connection_with_upgrades(TokioIo::new(Guarded::new(stream, guard)), svc)
             .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -137,6 +137,12 @@ pub struct CommonArgs {
     /// Extra header names to redact, comma-separated (added to the built-in 16).
     #[arg(long, env = "REDACT_HEADERS")]
     pub redact_headers: Option<String>,
+    /// Hosts that forward-proxy clients (HTTP_PROXY/HTTPS_PROXY pointed at
+    /// ghost) may reach through services created on the fly, comma-separated:
+    /// `api.example.com`, `*.example.com`, `*`. Default: any host while the
+    /// proxy listens on loopback, none otherwise.
+    #[arg(long, env = "GHOST_ALLOW_HOSTS", value_delimiter = ',')]
+    pub allow_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, serde::Deserialize, PartialEq, Eq)]

@@ -49,6 +49,8 @@ pub struct FileConfig {
     pub durable_captures: Option<bool>,
     pub proxy_threads: Option<u16>,
     pub fsync: Option<Fsync>,
+    /// Hosts forward-proxy clients may reach (see `--allow-hosts`).
+    pub allow_hosts: Option<Vec<String>>,
     /// OTLP/HTTP collector base URL (below `--otlp` and OTEL_EXPORTER_OTLP_ENDPOINT).
     pub otlp: Option<String>,
     #[serde(default)]

@@ -159,6 +159,7 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     if let Some(n) = args.proxy_threads.or(file.proxy_threads) {
         proxy.threads = usize::from(n);
     }
+    proxy.allow_hosts = args.allow_hosts.clone().or(file.allow_hosts.clone());
     proxy.durable_captures = args
         .durable_captures
         .or(file.durable_captures)

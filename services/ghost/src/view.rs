@@ -34,8 +34,7 @@ impl StateView for ProxyView {
     fn services(&self) -> Vec<ServiceInfo> {
         let modes = self.state.modes();
         self.state
-            .routes()
-            .all()
+            .services()
             .iter()
             .map(|r| ServiceInfo {
                 name: r.name.to_string(),
@@ -50,7 +49,7 @@ impl StateView for ProxyView {
     }
 
     fn has_service(&self, name: &ServiceName) -> bool {
-        self.state.routes().get(name).is_some()
+        self.state.services().iter().any(|r| &r.name == name)
     }
 
     fn mode(&self, service: Option<&ServiceName>) -> ModeInfo {
