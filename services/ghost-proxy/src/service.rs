@@ -175,7 +175,7 @@ fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceR
                 host.unwrap_or(""),
                 uri.path()
             );
-            err(StatusCode::NOT_FOUND, "unknown_service", detail)
+            Box::new(err(StatusCode::NOT_FOUND, "unknown_service", detail))
         })
 }
 
