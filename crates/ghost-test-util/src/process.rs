@@ -13,6 +13,8 @@ pub const TEST_API_KEY: &str = "test-admin-key-0123456789";
 /// A running `ghost up`.
 pub struct Ghost {
     pub proxy: SocketAddr,
+    /// The TLS listener, when interception is on.
+    pub tls: Option<SocketAddr>,
     pub control: SocketAddr,
     pub data: PathBuf,
     child: Child,
@@ -67,11 +69,14 @@ impl Ghost {
             .expect("spawn ghost");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let (mut proxy, mut control) = (None, None);
+        let (mut proxy, mut control, mut tls) = (None, None, None);
         let read = async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(a) = line.strip_prefix("ghost proxy listening on http://") {
                     proxy = Some(a.parse().unwrap());
+                }
+                if let Some(a) = line.strip_prefix("ghost TLS listening on https://") {
+                    tls = Some(a.parse().unwrap());
                 }
                 if let Some(a) = line.strip_prefix("ghost control listening on http://") {
                     control = Some(a.parse().unwrap());
@@ -88,6 +93,7 @@ impl Ghost {
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Self {
             proxy: proxy.expect("proxy address printed"),
+            tls,
             control: control.unwrap_or_else(|| "0.0.0.0:0".parse().unwrap()),
             data: data.to_path_buf(),
             child,

@@ -67,6 +67,8 @@ pub struct ProxyConfig {
     /// fly (`api.example.com`, `*.example.com`, `*`). `None`: any host while
     /// listening on loopback, none otherwise.
     pub allow_hosts: Option<Vec<String>>,
+    /// TLS interception of CONNECT tunnels (off by default).
+    pub intercept: crate::intercept::InterceptConfig,
 }
 
 impl ProxyConfig {
@@ -81,6 +83,7 @@ impl ProxyConfig {
             retry_after_secs: 1,
             threads: default_threads(),
             allow_hosts: None,
+            intercept: crate::intercept::InterceptConfig::off(),
         }
     }
 }

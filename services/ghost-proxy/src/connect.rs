@@ -1,12 +1,14 @@
 //! CONNECT: the tunnels forward-proxy clients open for `https://` origins.
 //!
-//! Without TLS interception the tunnel is passed through blind: ghost connects
+//! With TLS interception on, ghost terminates the tunnel's TLS itself and
+//! serves the requests inside (see `intercept`). Without it the tunnel is passed through blind: ghost connects
 //! to the target, answers 200 and copies bytes both ways. It never sees inside,
 //! so nothing is recorded, and in MOCK (no network) such a tunnel is refused.
 
 use crate::body::ProxyBody;
+use crate::intercept::{self, TunnelOrigin};
 use crate::origins::service_name;
-use crate::service::{Resp, err, origin_error};
+use crate::service::{RequestCtx, Resp, err, origin_error};
 use crate::state::ProxyState;
 use ghost_model::Mode;
 use http::uri::{Authority, Scheme};
@@ -21,7 +23,8 @@ use tokio::net::TcpStream;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Answers a CONNECT request.
-pub(crate) async fn connect(state: &Arc<ProxyState>, mut req: Request<Incoming>) -> Resp {
+pub(crate) async fn connect(ctx: &Arc<RequestCtx>, mut req: Request<Incoming>) -> Resp {
+    let state = &ctx.state;
     let Some(authority) = req.uri().authority().cloned() else {
         return err(
             StatusCode::BAD_REQUEST,
@@ -38,6 +41,25 @@ pub(crate) async fn connect(state: &Arc<ProxyState>, mut req: Request<Incoming>)
     };
     if let Err(e) = state.origins.check(authority.host()) {
         return origin_error(e);
+    }
+    if let Some(ca) = &state.ca {
+        // Intercepted: ghost is the tunnel's far end.
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        state.metrics.tunnel("intercepted");
+        let origin = TunnelOrigin {
+            scheme: Scheme::HTTPS,
+            authority: authority.clone(),
+        };
+        let (ctx, ca) = (ctx.clone(), ca.clone());
+        tokio::spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    intercept::serve(ctx, TokioIo::new(upgraded), ca, Some(origin)).await
+                }
+                Err(error) => tracing::debug!(%error, %authority, "CONNECT was not upgraded"),
+            }
+        });
+        return Response::new(ProxyBody::full(bytes::Bytes::new()));
     }
     let mode = tunnel_mode(state, &authority);
     if matches!(mode, Mode::Mock | Mode::Transitioning) {

@@ -17,6 +17,7 @@ mod error;
 mod forward;
 mod framing;
 mod guard;
+pub mod intercept;
 pub mod library;
 mod materializer;
 pub mod metrics;

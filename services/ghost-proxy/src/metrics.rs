@@ -19,6 +19,11 @@ pub const CAPTURES_PENDING: &str = "ghost_captures_pending";
 /// CONNECT tunnels opened, by `kind` (`blind`: passed through unseen;
 /// `intercepted`: TLS terminated by ghost).
 pub const TUNNELS_TOTAL: &str = "ghost_tunnels_total";
+/// Leaf certificates looked up for interception, by `result`: `hit`, `miss`
+/// (minted), `evicted`.
+pub const TLS_LEAF_CACHE_TOTAL: &str = "ghost_tls_leaf_cache_total";
+/// TLS handshakes with clients (intercepted tunnels, the TLS listener) that failed.
+pub const TLS_CLIENT_HANDSHAKE_FAILURES_TOTAL: &str = "ghost_tls_client_handshake_failures_total";
 pub const TLS_UPSTREAM_FAILURES_TOTAL: &str = "ghost_tls_upstream_failures_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -131,6 +136,10 @@ impl Metrics {
 
     pub fn tunnel(&self, kind: &'static str) {
         metrics::counter!(TUNNELS_TOTAL, "kind" => kind).increment(1);
+    }
+
+    pub fn tls_client_handshake_failure(&self) {
+        metrics::counter!(TLS_CLIENT_HANDSHAKE_FAILURES_TOTAL).increment(1);
     }
 
     pub fn tls_upstream_failure(&self, service: &ghost_model::ServiceName) {

@@ -4,6 +4,7 @@
 
 use crate::config::ProxyConfig;
 use crate::error::ProxyError;
+use crate::intercept::{CertAuthority, InterceptMode};
 use crate::library::Library;
 use crate::materializer;
 use crate::metrics::Metrics;
@@ -11,6 +12,7 @@ use crate::modes::ModeTable;
 use crate::origins::{AllowHosts, Origins};
 use crate::publisher::Publisher;
 use crate::routes::Routes;
+use crate::service::RequestCtx;
 use crate::state::{Materialized, ProxyState};
 use crate::threads::Threads;
 use arc_swap::ArcSwap;
@@ -37,6 +39,8 @@ pub fn topic_specs() -> [TopicSpec; 3] {
 #[derive(Debug)]
 pub struct RunningProxy {
     pub local_addr: SocketAddr,
+    /// The TLS listener's address, while interception is on and it listens.
+    pub tls_addr: Option<SocketAddr>,
     pub state: Arc<ProxyState>,
     shutdown: watch::Sender<bool>,
     accept: JoinHandle<Threads>,
@@ -72,10 +76,27 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     );
     let listen = config.listen;
     let origins = Origins::new(AllowHosts::new(config.allow_hosts.as_deref(), listen));
+    let intercept = config.intercept.clone();
+    let ca = match intercept.mode {
+        InterceptMode::Off => None,
+        mode => match CertAuthority::load(&intercept.ca) {
+            Ok(ca) => Some(Arc::new(ca)),
+            Err(e) if mode == InterceptMode::Strict => {
+                return Err(ProxyError::Config(format!(
+                    "TLS interception (strict): {e}"
+                )));
+            }
+            Err(error) => {
+                tracing::error!(%error, "TLS interception is off: the CA could not be loaded (--tls-intercept lax keeps plain HTTP serving)");
+                None
+            }
+        },
+    };
     let state = Arc::new(ProxyState {
         config,
         routes,
         origins,
+        ca,
         library: ArcSwap::from_pointee(Library::default()),
         modes: ArcSwap::from_pointee(ModeTable::default()),
         publisher,
@@ -117,9 +138,32 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     } else {
         Threads::spawn(state.config.threads, &state, &shutdown_rx)?
     };
+    let tls_addr = match (&state.ca, intercept.tls_listen) {
+        (Some(ca), Some(addr)) => match TcpListener::bind(addr).await {
+            Ok(l) => {
+                let bound = l.local_addr().ok();
+                tokio::spawn(tls_accept_loop(
+                    l,
+                    state.clone(),
+                    ca.clone(),
+                    shutdown_rx.clone(),
+                ));
+                bound
+            }
+            Err(source) if intercept.mode == InterceptMode::Strict => {
+                return Err(ProxyError::Bind { addr, source });
+            }
+            Err(error) => {
+                tracing::error!(%error, %addr, "the TLS listener could not bind; plain HTTP keeps serving (--tls-intercept lax)");
+                None
+            }
+        },
+        _ => None,
+    };
     let accept = tokio::spawn(accept_loop(listener, threads, shutdown_rx));
     Ok(RunningProxy {
         local_addr,
+        tls_addr,
         state,
         shutdown,
         accept,
@@ -152,6 +196,39 @@ async fn accept_loop(
         }
     }
     threads
+}
+
+/// Accepts TLS connections from clients that reach ghost directly by name.
+async fn tls_accept_loop(
+    listener: TcpListener,
+    state: Arc<ProxyState>,
+    ca: Arc<CertAuthority>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let ctx = Arc::new(RequestCtx {
+        state,
+        client: crate::threads::upstream_client(),
+    });
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => s,
+                Err(error) => {
+                    tracing::warn!(%error, "TLS accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(crate::intercept::serve(
+            ctx.clone(),
+            stream,
+            ca.clone(),
+            None,
+        ));
+    }
 }
 
 impl RunningProxy {

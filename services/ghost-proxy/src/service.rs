@@ -5,6 +5,7 @@ use crate::body::ProxyBody;
 use crate::error::{json_error, json_response};
 use crate::forward::forward;
 use crate::guard::ConnGuard;
+use crate::intercept::TunnelOrigin;
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::MatchType;
 use crate::origins::OriginError;
@@ -35,8 +36,23 @@ pub(crate) type Resp = Response<ProxyBody>;
 pub const RESERVED_PREFIX: &str = "/_ghost/";
 
 /// Answers a request under [`RESERVED_PREFIX`] (`own`: the path after it).
-fn reserved(own: &str, method: &Method) -> Resp {
+fn reserved(state: &ProxyState, own: &str, method: &Method) -> Resp {
     match (method, own) {
+        (&Method::GET, "ca.crt") => match state.ca_cert_pem() {
+            Some(pem) => {
+                let mut resp = Response::new(ProxyBody::full(Bytes::from(pem.to_owned())));
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-pem-file"),
+                );
+                resp
+            }
+            None => err(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "interception_off",
+                "TLS interception is off, so ghost has no CA to hand out; start it with --tls-intercept lax|strict",
+            ),
+        },
         (&Method::GET, "metrics") => {
             let mut resp = Response::new(ProxyBody::full(Bytes::from(crate::metrics::render())));
             resp.headers_mut().insert(
@@ -54,7 +70,7 @@ fn reserved(own: &str, method: &Method) -> Resp {
             StatusCode::NOT_FOUND,
             "unknown_ghost_path",
             format!(
-                "ghost serves nothing at {RESERVED_PREFIX}{own}; its own paths are {RESERVED_PREFIX}metrics (the prefix is reserved: requests under it are never forwarded)"
+                "ghost serves nothing at {RESERVED_PREFIX}{own}; its own paths are {RESERVED_PREFIX}metrics and {RESERVED_PREFIX}ca.crt (the prefix is reserved: requests under it are never forwarded)"
             ),
         ),
     }
@@ -96,7 +112,7 @@ pub(crate) async fn handle(
     }
     if req.method() == Method::CONNECT {
         let started = Instant::now();
-        let resp = crate::connect::connect(state, req).await;
+        let resp = crate::connect::connect(&ctx, req).await;
         let m = if resp.status().is_success() {
             MatchType::Passthrough
         } else {
@@ -108,7 +124,7 @@ pub(crate) async fn handle(
     // `/_ghost/` is ghost's own namespace on the proxy port; every other path,
     // `/metrics` included, belongs to the upstream.
     if let Some(own) = req.uri().path().strip_prefix(RESERVED_PREFIX) {
-        return Ok(reserved(own, req.method()));
+        return Ok(reserved(state, own, req.method()));
     }
     let started = Instant::now();
     if !ghost_telemetry::enabled() {
@@ -149,6 +165,15 @@ pub(crate) async fn handle(
 /// proxy client would use CONNECT for them.)
 fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceRoute>, Box<Resp>> {
     let uri = req.uri();
+    if let Some(t) = req.extensions().get::<TunnelOrigin>() {
+        if let Some(r) = state.routes.by_target(t.authority.as_str(), uri.path()) {
+            return Ok(r.clone());
+        }
+        return state
+            .origins
+            .route(&t.scheme, &t.authority)
+            .map_err(|e| Box::new(origin_error(e)));
+    }
     if req.version() != http::Version::HTTP_2
         && let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority())
     {

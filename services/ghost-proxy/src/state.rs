@@ -32,6 +32,8 @@ pub struct ProxyState {
     pub(crate) routes: Routes,
     /// Services of origins forward-proxy clients asked for.
     pub(crate) origins: Origins,
+    /// The interception CA, while TLS interception is on.
+    pub(crate) ca: Option<Arc<crate::intercept::CertAuthority>>,
     pub(crate) library: ArcSwap<Library>,
     pub(crate) modes: ArcSwap<ModeTable>,
     pub(crate) publisher: Publisher,
@@ -80,6 +82,13 @@ impl ProxyState {
         origins.sort_by(|a, b| a.name.cmp(&b.name));
         all.extend(origins);
         all
+    }
+
+    /// The interception CA's certificate (PEM), while interception is on.
+    pub fn ca_cert_pem(&self) -> Option<&str> {
+        self.ca
+            .as_deref()
+            .map(crate::intercept::CertAuthority::cert_pem)
     }
 
     pub fn routes(&self) -> &Routes {

@@ -39,7 +39,7 @@ pub(crate) struct Threads {
     abort: watch::Sender<bool>,
 }
 
-fn upstream_client() -> UpstreamClient {
+pub(crate) fn upstream_client() -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     Client::builder(TokioExecutor::new())

@@ -143,6 +143,31 @@ pub struct CommonArgs {
     /// proxy listens on loopback, none otherwise.
     #[arg(long, env = "GHOST_ALLOW_HOSTS", value_delimiter = ',')]
     pub allow_hosts: Option<Vec<String>>,
+    /// TLS interception of CONNECT tunnels: off (tunnels pass through blind),
+    /// lax (intercept; a CA or TLS listener failure is logged and plain HTTP
+    /// keeps serving) or strict (such a failure stops ghost). Default off.
+    #[arg(long, env = "ENABLE_TLS_INTERCEPTION", value_enum)]
+    pub tls_intercept: Option<TlsIntercept>,
+    /// Interception CA certificate (PEM); default: generated under DATA/tls.
+    #[arg(long, env = "GHOST_CA_CERT", requires = "ca_key")]
+    pub ca_cert: Option<PathBuf>,
+    /// Interception CA private key (PEM), with --ca-cert.
+    #[arg(long, env = "GHOST_CA_KEY", requires = "ca_cert")]
+    pub ca_key: Option<PathBuf>,
+    /// TLS listener for clients that reach ghost directly by name (SNI picks
+    /// the service), while interception is on. Default 127.0.0.1:8443.
+    #[arg(long, env = "GHOST_TLS_ADDR")]
+    pub tls_addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsIntercept {
+    #[value(alias = "false", alias = "0")]
+    Off,
+    #[value(alias = "true", alias = "1")]
+    Lax,
+    Strict,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, serde::Deserialize, PartialEq, Eq)]

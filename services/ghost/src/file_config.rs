@@ -49,6 +49,11 @@ pub struct FileConfig {
     pub durable_captures: Option<bool>,
     pub proxy_threads: Option<u16>,
     pub fsync: Option<Fsync>,
+    /// `--tls-intercept`: off, lax or strict.
+    pub tls_intercept: Option<crate::cli::TlsIntercept>,
+    pub ca_cert: Option<PathBuf>,
+    pub ca_key: Option<PathBuf>,
+    pub tls_addr: Option<SocketAddr>,
     /// Hosts forward-proxy clients may reach (see `--allow-hosts`).
     pub allow_hosts: Option<Vec<String>>,
     /// OTLP/HTTP collector base URL (below `--otlp` and OTEL_EXPORTER_OTLP_ENDPOINT).

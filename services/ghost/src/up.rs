@@ -1,7 +1,7 @@
 //! `ghost up` (proxy + control plane + log in one process) and `ghost proxy`
 //! (the proxy alone).
 
-use crate::cli::{CommonArgs, Fsync, ProxyArgs, UpArgs};
+use crate::cli::{CommonArgs, Fsync, ProxyArgs, TlsIntercept, UpArgs};
 use crate::file_config::{FileConfig, ServiceEntry};
 use crate::log::OpenLog;
 use crate::view::ProxyView;
@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use ghost_control::{BootstrapOutcome, ControlConfig};
 use ghost_log::embedded::FsyncPolicy;
 use ghost_model::{Redactor, ServiceName};
+use ghost_proxy::intercept::{CaSource, InterceptConfig, InterceptMode};
 use ghost_proxy::{ProxyConfig, ServiceConfig, UpstreamTls};
 use std::io::Write;
 use std::path::Path;
@@ -105,6 +106,39 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
         .collect()
 }
 
+fn intercept_config(
+    args: &CommonArgs,
+    file: &FileConfig,
+    data: &Path,
+) -> anyhow::Result<InterceptConfig> {
+    let mode = match args
+        .tls_intercept
+        .or(file.tls_intercept)
+        .unwrap_or(TlsIntercept::Off)
+    {
+        TlsIntercept::Off => InterceptMode::Off,
+        TlsIntercept::Lax => InterceptMode::Lax,
+        TlsIntercept::Strict => InterceptMode::Strict,
+    };
+    let ca = match (
+        args.ca_cert.clone().or(file.ca_cert.clone()),
+        args.ca_key.clone().or(file.ca_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => CaSource::Files { cert, key },
+        (None, None) => CaSource::Dir(data.join("tls")),
+        _ => bail!("ca_cert and ca_key must be given together"),
+    };
+    Ok(InterceptConfig {
+        mode,
+        ca,
+        tls_listen: Some(
+            args.tls_addr
+                .or(file.tls_addr)
+                .unwrap_or(([127, 0, 0, 1], 8443).into()),
+        ),
+    })
+}
+
 /// Everything both `up` and `proxy` set up before serving.
 struct Prepared {
     data: std::path::PathBuf,
@@ -160,6 +194,7 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
         proxy.threads = usize::from(n);
     }
     proxy.allow_hosts = args.allow_hosts.clone().or(file.allow_hosts.clone());
+    proxy.intercept = intercept_config(args, &file, &data)?;
     proxy.durable_captures = args
         .durable_captures
         .or(file.durable_captures)
@@ -171,6 +206,28 @@ async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
         proxy,
         telemetry,
     })
+}
+
+/// Where interception's listener and CA are, when it is on.
+fn print_tls(
+    out: &mut impl Write,
+    proxy: &ghost_proxy::RunningProxy,
+    data: &Path,
+) -> std::io::Result<()> {
+    if let Some(addr) = proxy.tls_addr {
+        writeln!(out, "ghost TLS listening on https://{addr}")?;
+    }
+    if proxy.state.ca_cert_pem().is_some() {
+        writeln!(
+            out,
+            "ghost CA certificate at http://{}/_ghost/ca.crt (default file {})",
+            proxy.local_addr,
+            data.join("tls")
+                .join(ghost_proxy::intercept::ca::CA_CERT_FILE)
+                .display()
+        )?;
+    }
+    Ok(())
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -204,6 +261,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
+        print_tls(&mut out, &proxy, &data)?;
         writeln!(
             out,
             "ghost control listening on http://{}",
@@ -238,6 +296,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     // Handlers first: a supervisor may signal as soon as the addresses print.
     let mut signals = ghost_runtime::shutdown::Signals::install();
     let Prepared {
+        data,
         log,
         proxy: proxy_config,
         telemetry,
@@ -249,6 +308,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
+        print_tls(&mut out, &proxy, &data)?;
         out.flush()?;
     }
     signals.recv().await;
