@@ -1,7 +1,8 @@
 //! TLS interception: with `--tls-intercept`, a CONNECT tunnel ends at ghost,
 //! which presents a leaf for the target minted from its own CA and handles the
-//! requests inside like plain ones. curl and Python's urllib (HTTPS_PROXY,
-//! trusting ghost's CA from `/_ghost/ca.crt`) record through it in LEARN and
+//! requests inside like plain ones. curl, Python's urllib (HTTPS_PROXY) and
+//! Node's `https` (an explicit CONNECT agent), trusting ghost's CA from
+//! `/_ghost/ca.crt`, record through it in LEARN and
 //! get the same bytes back in MOCK with the upstream gone. The CA key is 0600
 //! and appears nowhere else; strict refuses to start without its listener.
 
@@ -51,6 +52,27 @@ async fn urllib(url: &str, proxy: &str, ca: &Path) -> Vec<u8> {
     assert!(
         out.status.success(),
         "urllib {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Node's `https` through an explicit CONNECT tunnel (`peers/connect_client.js`).
+async fn node_https(url: &str, proxy: std::net::SocketAddr, ca: &Path) -> Vec<u8> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/ghost-test-util/peers/connect_client.js"
+    );
+    let out = tokio::process::Command::new("node")
+        .args([script, url])
+        .env("PROXY", proxy.to_string())
+        .env("CA", ca)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "node {url}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
@@ -106,15 +128,20 @@ async fn intercepted_tunnels_record_and_replay() {
     )
     .await;
     assert_eq!(c, b"tls ok /users/3");
+    let node_url = format!("https://localhost:{}/users/4?via=node", up.port());
+    assert_eq!(
+        node_https(&node_url, g.proxy, &ghost_ca).await,
+        b"tls ok /users/4"
+    );
     let hits = up.hits();
-    assert_eq!(hits, 3);
+    assert_eq!(hits, 4);
 
     let metrics = send(Method::GET, &g.proxy_url("/_ghost/metrics"), &[], "", false)
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&metrics.body).to_string();
     assert!(
-        text.contains("ghost_tunnels_total{kind=\"intercepted\"} 3"),
+        text.contains("ghost_tunnels_total{kind=\"intercepted\"} 4"),
         "{text}"
     );
     assert!(
@@ -140,6 +167,10 @@ async fn intercepted_tunnels_record_and_replay() {
     )
     .await;
     assert_eq!(replay, b"tls ok /users/3");
+    assert_eq!(
+        node_https(&node_url, g.proxy, &ghost_ca).await,
+        b"tls ok /users/4"
+    );
     assert_eq!(up.hits(), hits);
 
     // The TLS listener: SNI names the service (here one with no recordings).
