@@ -8,6 +8,7 @@
 mod auth;
 mod config;
 mod error;
+pub mod mode_change;
 mod routes;
 mod scrub;
 mod server;

@@ -11,9 +11,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use ghost_log::{Durability, Header, Record, SharedLog};
-use ghost_model::{Mode, ServiceName, topics};
-use ghost_schema::{ModeChangeRecord, PartitionOffsetRecord};
+use ghost_log::SharedLog;
+use ghost_model::{Mode, ServiceName};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,49 +146,7 @@ async fn set_mode(
     })?;
     let previous = state.view.mode(service.as_ref());
 
-    let spec = state
-        .log
-        .topic(topics::CAPTURES)
-        .await
-        .map_err(|e| ApiError::internal("reading the captures topic", &e))?;
-    let mut barrier = Vec::with_capacity(spec.partitions as usize);
-    for p in 0..spec.partitions {
-        let end = state
-            .log
-            .end_offset(topics::CAPTURES, p)
-            .await
-            .map_err(|e| ApiError::internal("reading end offsets", &e))?;
-        barrier.push(PartitionOffsetRecord {
-            partition: i32::try_from(p).unwrap_or(i32::MAX),
-            offset: i64::try_from(end).unwrap_or(i64::MAX),
-        });
-    }
-    let record = ModeChangeRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        service: service.as_ref().map(|s| s.to_string()),
-        mode: ghost_proxy_mode(mode),
-        barrier,
-        changed_at_us: ghost_model::clock::now_us(),
-        actor: "api-key:admin".to_owned(),
-    };
-    let value = ghost_schema::encode(&record)
-        .map_err(|e| ApiError::internal("encoding the mode change", &e))?;
-    let key = topics::mode_scope_key(service.as_ref().map(ServiceName::as_str));
-    let ack = state
-        .log
-        .append(
-            topics::MODES,
-            Record {
-                key: Some(Bytes::from(key)),
-                value: Some(Bytes::from(value)),
-                headers: vec![Header {
-                    name: "ghost-schema".to_owned(),
-                    value: Bytes::from_static(b"dev.ghost.ModeChange"),
-                }],
-                timestamp_ms: 0,
-            },
-            Durability::Synced,
-        )
+    let ack = crate::mode_change::publish(&state.log, service.as_ref(), mode, "api-key:admin")
         .await
         .map_err(|e| ApiError::internal("publishing the mode change", &e))?;
     let now = state
@@ -209,14 +166,6 @@ async fn set_mode(
         "offset": ack.offset,
     });
     Ok((status, Json(body)).into_response())
-}
-
-fn ghost_proxy_mode(m: Mode) -> ghost_schema::ModeRecord {
-    match m {
-        Mode::Mock => ghost_schema::ModeRecord::Mock,
-        Mode::Passthrough => ghost_schema::ModeRecord::Passthrough,
-        Mode::Learn | Mode::Transitioning => ghost_schema::ModeRecord::Learn,
-    }
 }
 
 async fn services(State(state): State<AppState>) -> Json<serde_json::Value> {

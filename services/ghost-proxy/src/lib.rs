@@ -18,6 +18,7 @@ mod forward;
 mod framing;
 mod guard;
 pub mod intercept;
+pub mod journal;
 pub mod library;
 mod materializer;
 pub mod metrics;

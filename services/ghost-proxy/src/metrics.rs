@@ -24,6 +24,8 @@ pub const TUNNELS_TOTAL: &str = "ghost_tunnels_total";
 pub const TLS_LEAF_CACHE_TOTAL: &str = "ghost_tls_leaf_cache_total";
 /// TLS handshakes with clients (intercepted tunnels, the TLS listener) that failed.
 pub const TLS_CLIENT_HANDSHAKE_FAILURES_TOTAL: &str = "ghost_tls_client_handshake_failures_total";
+/// Journal entries dropped because nobody read them fast enough.
+pub const JOURNAL_DROPPED_TOTAL: &str = "ghost_journal_dropped_total";
 pub const TLS_UPSTREAM_FAILURES_TOTAL: &str = "ghost_tls_upstream_failures_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();

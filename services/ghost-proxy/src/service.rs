@@ -6,6 +6,7 @@ use crate::error::{json_error, json_response};
 use crate::forward::forward;
 use crate::guard::ConnGuard;
 use crate::intercept::TunnelOrigin;
+use crate::journal::Served;
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::MatchType;
 use crate::origins::OriginError;
@@ -127,15 +128,38 @@ pub(crate) async fn handle(
         return Ok(reserved(state, own, req.method()));
     }
     let started = Instant::now();
-    if !ghost_telemetry::enabled() {
+    let journal = state.config.journal.as_ref();
+    let tracing = ghost_telemetry::enabled();
+    if !tracing && journal.is_none() {
         let (resp, m, _) = dispatch(&ctx, &link, req, started, None).await;
         state.metrics.request(m, started.elapsed());
         return Ok(resp);
     }
-    let span = RequestSpan::begin(req.headers().get(TRACEPARENT).map(HeaderValue::as_bytes));
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let (resp, m, served_by) = dispatch(&ctx, &link, req, started, Some(&span)).await;
-    state.metrics.request(m, started.elapsed());
+    let span = tracing
+        .then(|| RequestSpan::begin(req.headers().get(TRACEPARENT).map(HeaderValue::as_bytes)));
+    let method = req.method().clone();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let (resp, m, served_by) = dispatch(&ctx, &link, req, started, span.as_ref()).await;
+    let elapsed = started.elapsed();
+    state.metrics.request(m, elapsed);
+    if let Some(j) = journal {
+        j.record(Served {
+            service: served_by.as_ref().map(|(r, _)| r.name.to_string()),
+            method: method.as_str().to_owned(),
+            target: target.clone(),
+            status: resp.status().as_u16(),
+            answer: m.label(),
+            duration: elapsed,
+        });
+    }
+    let Some(span) = span else {
+        return Ok(resp);
+    };
+    let path = target.split('?').next().unwrap_or("/").to_owned();
     let mut attributes = vec![
         KeyValue::new("http.request.method", method.as_str().to_owned()),
         KeyValue::new("url.path", path),

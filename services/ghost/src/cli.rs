@@ -36,6 +36,36 @@ pub enum Command {
     /// Show or change the mode (LEARN, MOCK, PASSTHROUGH) of ghost or one service.
     #[command(subcommand)]
     Mode(ModeCommand),
+    /// Run a command with every HTTP(S) request it makes recorded (LEARN):
+    /// `ghost record -- CMD ARGS`. The command gets HTTP_PROXY/HTTPS_PROXY and
+    /// ghost's CA (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS,
+    /// CURL_CA_BUNDLE); ghost exits with its status after a summary.
+    Record(RunArgs),
+    /// Run a command against the recordings (MOCK, no network):
+    /// `ghost replay [--strict] [--junit FILE] -- CMD ARGS`.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Fail the run (non-zero exit) when any request missed the recordings,
+    /// listing them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write a JUnit XML report: one test case per request.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -219,5 +249,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::workers::scrub(log, otel, data).await
         }
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
+        Command::Record(args) => crate::run_cmd::record(args).await,
+        Command::Replay(args) => crate::run_cmd::replay(args).await,
     }
 }

@@ -5,6 +5,7 @@ mod client;
 mod file_config;
 mod log;
 mod mode_cmd;
+mod run_cmd;
 mod telemetry;
 mod topics;
 mod up;
@@ -32,6 +33,10 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `ghost record`/`replay` pass the command's status on.
+        Err(e) if e.downcast_ref::<run_cmd::ExitWith>().is_some() => {
+            std::process::ExitCode::from(e.downcast_ref::<run_cmd::ExitWith>().map_or(1, |x| x.0))
+        }
         Err(e) => {
             eprintln!("ghost: {e:#}");
             std::process::ExitCode::FAILURE

@@ -140,15 +140,15 @@ fn intercept_config(
 }
 
 /// Everything both `up` and `proxy` set up before serving.
-struct Prepared {
-    data: std::path::PathBuf,
-    file: FileConfig,
-    log: OpenLog,
-    proxy: ProxyConfig,
-    telemetry: Option<ghost_telemetry::Telemetry>,
+pub(crate) struct Prepared {
+    pub data: std::path::PathBuf,
+    pub file: FileConfig,
+    pub log: OpenLog,
+    pub proxy: ProxyConfig,
+    pub telemetry: Option<ghost_telemetry::Telemetry>,
 }
 
-async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
+pub(crate) async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     init_tracing();
     let file = FileConfig::load(args.config.as_deref())?;
     let telemetry = crate::telemetry::start(args.otel.otlp.clone().or(file.otlp.clone()), "ghost")?;
