@@ -32,6 +32,9 @@ pub struct CaptureParts {
     pub http_version: String,
     /// The response body exceeded the capture cap; `response_body` is incomplete.
     pub body_truncated: bool,
+    /// The HTTP version spoken to the upstream (may differ from the client's
+    /// `http_version`: ALPN picks it per side); empty when unknown.
+    pub upstream_http_version: String,
 }
 
 /// A redacted, recorded exchange.
@@ -87,6 +90,9 @@ impl Capture {
     }
     pub fn body_truncated(&self) -> bool {
         self.0.body_truncated
+    }
+    pub fn upstream_http_version(&self) -> &str {
+        &self.0.upstream_http_version
     }
     /// The redacted parts; building a capture from them again needs the redactor.
     pub fn parts(&self) -> &CaptureParts {

@@ -13,7 +13,7 @@ use crate::error::SchemaError;
 use crate::registry::registry;
 
 /// The Capture schema version this writer produces.
-pub const CAPTURE_WRITER_VERSION: u32 = 2;
+pub const CAPTURE_WRITER_VERSION: u32 = 3;
 
 /// The scalar and body fields of a capture, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +31,8 @@ pub struct CaptureFields<'a> {
     pub upstream: &'a str,
     pub http_version: &'a str,
     pub body_truncated: bool,
+    /// The HTTP version spoken to the upstream (v3; empty when unknown).
+    pub upstream_http_version: &'a str,
 }
 
 fn put_long(out: &mut Vec<u8>, n: i64) {
@@ -99,6 +101,7 @@ where
         f.uri,
         f.upstream,
         f.http_version,
+        f.upstream_http_version,
     ];
     let size = crate::codec::HEADER_LEN
         + strings.iter().map(|s| s.len() + 10).sum::<usize>()
@@ -123,6 +126,7 @@ where
     put_bytes(&mut out, f.upstream.as_bytes());
     put_bytes(&mut out, f.http_version.as_bytes());
     out.push(u8::from(f.body_truncated));
+    put_bytes(&mut out, f.upstream_http_version.as_bytes());
     Ok(out)
 }
 
@@ -160,6 +164,7 @@ mod tests {
             upstream: s(12, 30),
             http_version: "HTTP/1.1".into(),
             body_truncated: n(13) % 2 == 0,
+            upstream_http_version: ["", "HTTP/1.1", "HTTP/2"][n(14) % 3].into(),
         }
     }
 
@@ -178,6 +183,7 @@ mod tests {
             upstream: &r.upstream,
             http_version: &r.http_version,
             body_truncated: r.body_truncated,
+            upstream_http_version: &r.upstream_http_version,
         };
         fn hs(h: &[HeaderRecord]) -> Vec<(&str, &[u8])> {
             h.iter()

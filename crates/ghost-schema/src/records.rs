@@ -20,7 +20,7 @@ pub struct HeaderRecord {
     pub value: Vec<u8>,
 }
 
-/// One LEARN exchange on `ghost.captures.v1`; `dev.ghost.Capture`, latest version v2.
+/// One LEARN exchange on `ghost.captures.v1`; `dev.ghost.Capture`, latest version v3.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "Capture")]
 pub struct CaptureRecord {
@@ -56,6 +56,9 @@ pub struct CaptureRecord {
     pub http_version: String,
     /// The response body exceeded the capture cap and `response_body` is incomplete.
     pub body_truncated: bool,
+    /// HTTP version spoken to the upstream; empty for records written before v3.
+    #[serde(default)]
+    pub upstream_http_version: String,
 }
 
 impl Contract for CaptureRecord {

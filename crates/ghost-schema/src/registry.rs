@@ -39,6 +39,7 @@ macro_rules! embed {
 const EMBEDDED: &[Embedded] = &[
     embed!(Capture, 1, "capture"),
     embed!(Capture, 2, "capture"),
+    embed!(Capture, 3, "capture"),
     embed!(ModeChange, 1, "mode_change"),
     embed!(LibraryEntry, 1, "library_entry"),
     embed!(ScrubbedCapture, 1, "scrubbed_capture"),
@@ -171,7 +172,7 @@ mod tests {
             let latest = registry.latest(subject).unwrap();
             assert_eq!(latest.id.subject, subject);
         }
-        assert_eq!(registry.latest(Subject::Capture).unwrap().id.version, 2);
+        assert_eq!(registry.latest(Subject::Capture).unwrap().id.version, 3);
     }
 
     #[test]

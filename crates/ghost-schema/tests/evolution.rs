@@ -146,7 +146,7 @@ fn encode_with_unknown_version_is_an_error() {
 fn encode_with_latest_version_equals_encode() {
     let capture = fixtures::capture();
     assert_eq!(
-        encode_with_version(&capture, 2).unwrap(),
+        encode_with_version(&capture, 3).unwrap(),
         ghost_schema::encode(&capture).unwrap()
     );
 }

@@ -96,7 +96,7 @@ fn schema_id_names_subject_and_latest_version() {
     let cases = [
         (
             encode(&fixtures::capture()).unwrap(),
-            "dev.ghost.Capture/v2",
+            "dev.ghost.Capture/v3",
         ),
         (
             encode(&fixtures::mode_change(None)).unwrap(),
@@ -114,7 +114,7 @@ fn schema_id_names_subject_and_latest_version() {
         schema_id(&encode(&fixtures::capture()).unwrap()).unwrap(),
         SchemaId {
             subject: CaptureRecord::SUBJECT,
-            version: 2
+            version: 3
         }
     );
 }

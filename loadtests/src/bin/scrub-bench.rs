@@ -95,6 +95,7 @@ fn capture(i: usize) -> CaptureRecord {
         upstream: "http://orders.internal".into(),
         http_version: "HTTP/1.1".into(),
         body_truncated: false,
+        upstream_http_version: String::new(),
     }
 }
 

@@ -33,6 +33,7 @@ pub fn capture_bytes(c: &Capture) -> Result<Vec<u8>, ghost_schema::SchemaError> 
         upstream: &p.upstream,
         http_version: &p.http_version,
         body_truncated: p.body_truncated,
+        upstream_http_version: &p.upstream_http_version,
     };
     fn pairs(h: &[HeaderPair]) -> impl ExactSizeIterator<Item = (&str, &[u8])> + Clone {
         h.iter().map(|h| (h.name.as_str(), &h.value[..]))
@@ -63,6 +64,7 @@ pub fn record_to_capture(r: CaptureRecord, redactor: &Redactor) -> Capture {
         upstream: r.upstream,
         http_version: r.http_version,
         body_truncated: r.body_truncated,
+        upstream_http_version: r.upstream_http_version,
     })
 }
 

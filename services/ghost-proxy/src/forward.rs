@@ -241,6 +241,7 @@ pub(crate) async fn forward(
         upstream: route.upstream.clone(),
         http_version: version_str(parts.version).to_owned(),
         body_truncated: false,
+        upstream_http_version: version_str(rparts.version).to_owned(),
     };
 
     if state.config.durable_captures {

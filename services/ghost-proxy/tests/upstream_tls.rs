@@ -14,7 +14,7 @@ use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_model::{ServiceName, topics};
 use ghost_proxy::{ProxyConfig, RunningProxy, ServiceConfig, UpstreamTls};
-use ghost_schema::ModeRecord;
+use ghost_schema::{CaptureRecord, ModeRecord};
 use ghost_test_util::send;
 use ghost_test_util::tls::{TestCa, TlsUpstream};
 use http::{Method, StatusCode};
@@ -70,6 +70,20 @@ async fn records_and_replays_an_https_upstream_over_h2() {
     assert_eq!(&live.body[..], b"tls ok /secure/1");
     // ALPN picked h2 with an upstream that offers it; the client spoke HTTP/1.1.
     assert_eq!(live.header("x-upstream-version"), Some("HTTP/2.0"));
+
+    // The capture says which protocol each side spoke.
+    proxy.state.catch_up().await;
+    let mut protocols = Vec::new();
+    for p in 0..topics::CAPTURES_PARTITIONS {
+        for r in log.read(topics::CAPTURES, p, 0, 10, None).await.unwrap() {
+            let c: CaptureRecord = ghost_schema::decode(r.value.as_ref().unwrap()).unwrap();
+            protocols.push((c.http_version, c.upstream_http_version));
+        }
+    }
+    assert_eq!(
+        protocols,
+        vec![("HTTP/1.1".to_owned(), "HTTP/2".to_owned())]
+    );
 
     let record = ghost_test_util::mode_change("mock-1", ModeRecord::Mock);
     let ack = log

@@ -38,6 +38,7 @@ fn capture(service: &str) -> CaptureRecord {
         upstream: String::new(),
         http_version: "HTTP/1.1".into(),
         body_truncated: false,
+        upstream_http_version: String::new(),
     }
 }
 

@@ -50,6 +50,7 @@ fn capture(i: usize) -> CaptureRecord {
         upstream: "http://upstream".into(),
         http_version: "HTTP/1.1".into(),
         body_truncated: false,
+        upstream_http_version: String::new(),
     }
 }
 
