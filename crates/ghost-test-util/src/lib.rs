@@ -11,6 +11,7 @@
 
 mod broker;
 mod client;
+pub mod clients;
 pub mod otlp;
 mod peer;
 mod process;

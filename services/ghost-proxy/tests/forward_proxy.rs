@@ -16,6 +16,7 @@ use ghost_log::{Durability, SharedLog};
 use ghost_model::topics;
 use ghost_proxy::{ProxyConfig, RunningProxy};
 use ghost_schema::{CaptureRecord, ModeRecord};
+use ghost_test_util::clients::{curl, urllib_get};
 use ghost_test_util::tls::{TestCa, TlsUpstream};
 use ghost_test_util::{Upstream, send};
 use std::net::SocketAddr;
@@ -43,39 +44,11 @@ fn proxy_url(p: &RunningProxy) -> String {
     format!("http://127.0.0.1:{}", p.local_addr.port())
 }
 
-async fn run(cmd: &str, args: Vec<String>, env: &[(&str, String)]) -> Output {
-    let out = tokio::process::Command::new(cmd)
-        .args(&args)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env_remove("no_proxy")
-        .env_remove("NO_PROXY")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 async fn curl_via(proxy: &str, url: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["-sS".to_owned(), "--proxy".to_owned(), proxy.to_owned()];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.push(url.to_owned());
-    run("curl", args, &[]).await
-}
-
-async fn urllib_via(proxy: &str, url: &str) -> Vec<u8> {
-    let script = "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())";
-    let out = run(
-        "python3",
-        vec!["-c".into(), script.into(), url.into()],
-        &[("http_proxy", proxy.to_owned())],
-    )
-    .await;
-    out.stdout
+    let mut args = vec!["--proxy", proxy];
+    args.extend_from_slice(extra);
+    args.push(url);
+    curl(&args).await
 }
 
 async fn set_mode(proxy: &RunningProxy, log: &SharedLog, mode: ModeRecord) {
@@ -104,7 +77,10 @@ async fn any_origin_is_recorded_under_its_own_service_and_replayed() {
         .unwrap();
     let via_curl = curl_via(&proxy_url(&proxy), &target, &[]).await.stdout;
     assert_eq!(via_curl, direct.body);
-    assert_eq!(urllib_via(&proxy_url(&proxy), &target).await, direct.body);
+    assert_eq!(
+        urllib_get(&target, &[("http_proxy", &proxy_url(&proxy))]).await,
+        direct.body
+    );
 
     let lib = proxy.state.catch_up().await;
     assert!(lib.len() >= 2);

@@ -11,6 +11,7 @@
     reason = "test code fails loudly"
 )]
 
+use ghost_test_util::clients::curl;
 use ghost_test_util::tls::TestCa;
 use ghost_test_util::{Ghost, Peer, TEST_API_KEY, send};
 use http::{Method, StatusCode};
@@ -25,21 +26,6 @@ const PATHS: [&str; 5] = [
     "/chunked",
     "/missing",
 ];
-
-fn curl(url: &str, ca: &Path) -> Vec<u8> {
-    let out = std::process::Command::new("curl")
-        .args(["-sS", "--cacert"])
-        .arg(ca)
-        .arg(url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "curl {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 #[tokio::test]
 async fn records_and_replays_a_python_https_upstream() {
@@ -70,7 +56,13 @@ async fn records_and_replays_a_python_https_upstream() {
         );
         assert_eq!(
             &r.body[..],
-            &curl(&format!("{upstream}{p}"), &ca_file)[..],
+            &curl(&[
+                "--cacert",
+                ca_file.to_str().unwrap(),
+                &format!("{upstream}{p}")
+            ])
+            .await
+            .stdout[..],
             "{p}: LEARN vs direct"
         );
         live.push(r);

@@ -13,70 +13,13 @@
     reason = "test code fails loudly"
 )]
 
+use ghost_test_util::clients::{curl, node_https_via_connect, urllib_get};
 use ghost_test_util::tls::{TestCa, TlsUpstream};
 use ghost_test_util::{Ghost, send};
 use http::{Method, StatusCode};
 use std::path::Path;
-use std::process::Output;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ghost");
-
-async fn curl(args: &[&str]) -> Output {
-    let out = tokio::process::Command::new("curl")
-        .args(["-sS"])
-        .args(args)
-        .env_remove("no_proxy")
-        .env_remove("NO_PROXY")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-async fn urllib(url: &str, proxy: &str, ca: &Path) -> Vec<u8> {
-    let script = "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())";
-    let out = tokio::process::Command::new("python3")
-        .args(["-c", script, url])
-        .env("https_proxy", proxy)
-        .env("SSL_CERT_FILE", ca)
-        .env_remove("no_proxy")
-        .env_remove("NO_PROXY")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "urllib {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// Node's `https` through an explicit CONNECT tunnel (`peers/connect_client.js`).
-async fn node_https(url: &str, proxy: std::net::SocketAddr, ca: &Path) -> Vec<u8> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../crates/ghost-test-util/peers/connect_client.js"
-    );
-    let out = tokio::process::Command::new("node")
-        .args([script, url])
-        .env("PROXY", proxy.to_string())
-        .env("CA", ca)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "node {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 #[tokio::test]
 async fn intercepted_tunnels_record_and_replay() {
@@ -113,6 +56,7 @@ async fn intercepted_tunnels_record_and_replay() {
     let by_name = format!("https://localhost:{}/users/1", up.port());
     let by_ip = format!("https://127.0.0.1:{}/users/2", up.port());
     let ca_arg = ghost_ca.to_str().unwrap();
+    let users3 = format!("https://localhost:{}/users/3", up.port());
     let a = curl(&["--proxy", &proxy, "--cacert", ca_arg, &by_name])
         .await
         .stdout;
@@ -121,16 +65,15 @@ async fn intercepted_tunnels_record_and_replay() {
         .await
         .stdout;
     assert_eq!(b, b"tls ok /users/2");
-    let c = urllib(
-        &format!("https://localhost:{}/users/3", up.port()),
-        &proxy,
-        &ghost_ca,
+    let c = urllib_get(
+        &users3,
+        &[("https_proxy", &proxy), ("SSL_CERT_FILE", ca_arg)],
     )
     .await;
     assert_eq!(c, b"tls ok /users/3");
     let node_url = format!("https://localhost:{}/users/4?via=node", up.port());
     assert_eq!(
-        node_https(&node_url, g.proxy, &ghost_ca).await,
+        node_https_via_connect(&node_url, &g.proxy.to_string(), &ghost_ca).await,
         b"tls ok /users/4"
     );
     let hits = up.hits();
@@ -160,15 +103,14 @@ async fn intercepted_tunnels_record_and_replay() {
         text.contains("x-ghost-mock: exact") && text.ends_with("tls ok /users/1"),
         "{text}"
     );
-    let replay = urllib(
-        &format!("https://localhost:{}/users/3", up.port()),
-        &proxy,
-        &ghost_ca,
+    let replay = urllib_get(
+        &users3,
+        &[("https_proxy", &proxy), ("SSL_CERT_FILE", ca_arg)],
     )
     .await;
     assert_eq!(replay, b"tls ok /users/3");
     assert_eq!(
-        node_https(&node_url, g.proxy, &ghost_ca).await,
+        node_https_via_connect(&node_url, &g.proxy.to_string(), &ghost_ca).await,
         b"tls ok /users/4"
     );
     assert_eq!(up.hits(), hits);

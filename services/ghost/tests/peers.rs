@@ -11,6 +11,7 @@
     reason = "test code fails loudly"
 )]
 
+use ghost_test_util::clients::{curl, urllib_get};
 use ghost_test_util::{Ghost, Peer, PeerKind, TestResponse, send};
 use http::{Method, StatusCode};
 use std::path::Path;
@@ -52,34 +53,11 @@ async fn call(url: &str, m: &Method, body: &str, h2: bool) -> TestResponse {
         .unwrap_or_else(|e| panic!("{m} {url}: {e}"))
 }
 
-/// The body of `GET url` as fetched by a client that is not ours: curl, and
+/// The body of `GET url` as fetched by clients that are not ours: curl and
 /// Python's `urllib` (each in its own process).
 async fn foreign_clients(url: &str) -> [(&'static str, Vec<u8>); 2] {
-    let curl = tokio::process::Command::new("curl")
-        .args(["-sS", "--fail-with-body", "--http1.1", url])
-        .output()
-        .await
-        .expect("run curl");
-    assert!(
-        curl.status.success(),
-        "curl {url}: {}",
-        String::from_utf8_lossy(&curl.stderr)
-    );
-    let py = tokio::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())",
-            url,
-        ])
-        .output()
-        .await
-        .expect("run python3");
-    assert!(
-        py.status.success(),
-        "urllib {url}: {}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    [("curl", curl.stdout), ("urllib", py.stdout)]
+    let curl = curl(&["--fail-with-body", "--http1.1", url]).await.stdout;
+    [("curl", curl), ("urllib", urllib_get(url, &[]).await)]
 }
 
 fn same(a: &TestResponse, b: &TestResponse, what: &str) {
