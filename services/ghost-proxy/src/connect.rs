@@ -42,6 +42,13 @@ pub(crate) async fn connect(ctx: &Arc<RequestCtx>, mut req: Request<Incoming>) -
     if let Err(e) = state.origins.check(authority.host()) {
         return origin_error(e);
     }
+    if state.is_self(&authority) {
+        return err(
+            StatusCode::LOOP_DETECTED,
+            "proxy_loop",
+            format!("{authority} is ghost itself: a tunnel there would loop"),
+        );
+    }
     if let Some(ca) = &state.ca {
         // Intercepted: ghost is the tunnel's far end.
         let on_upgrade = hyper::upgrade::on(&mut req);

@@ -97,6 +97,7 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         routes,
         origins,
         ca,
+        own_ports: std::sync::OnceLock::new(),
         library: ArcSwap::from_pointee(Library::default()),
         modes: ArcSwap::from_pointee(ModeTable::default()),
         publisher,
@@ -131,6 +132,7 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         source,
     })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let _ = state.own_ports.set(vec![local_addr.port()]);
     materializer::spawn_tails(&state, shutdown_rx.clone());
     state.ready.send_replace(true);
     let threads = if state.config.threads == 0 {

@@ -204,6 +204,13 @@ fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceR
         if let Some(r) = state.routes.by_target(authority.as_str(), uri.path()) {
             return Ok(r.clone());
         }
+        if state.is_self(authority) {
+            return Err(Box::new(err(
+                StatusCode::LOOP_DETECTED,
+                "proxy_loop",
+                format!("{authority} is ghost itself: forwarding it there would loop"),
+            )));
+        }
         return state
             .origins
             .route(scheme, authority)

@@ -34,6 +34,9 @@ pub struct ProxyState {
     pub(crate) origins: Origins,
     /// The interception CA, while TLS interception is on.
     pub(crate) ca: Option<Arc<crate::intercept::CertAuthority>>,
+    /// The ports ghost itself listens on (set once bound), so a request that
+    /// would be forwarded back to ghost is refused instead of looping.
+    pub(crate) own_ports: std::sync::OnceLock<Vec<u16>>,
     pub(crate) library: ArcSwap<Library>,
     pub(crate) modes: ArcSwap<ModeTable>,
     pub(crate) publisher: Publisher,
@@ -89,6 +92,25 @@ impl ProxyState {
         self.ca
             .as_deref()
             .map(crate::intercept::CertAuthority::cert_pem)
+    }
+
+    /// Whether `authority` is ghost itself (a loopback or unspecified host on
+    /// one of its ports): forwarding there would loop.
+    pub(crate) fn is_self(&self, authority: &http::uri::Authority) -> bool {
+        let Some(port) = authority.port_u16() else {
+            return false;
+        };
+        if !self.own_ports.get().is_some_and(|p| p.contains(&port)) {
+            return false;
+        }
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
     }
 
     pub fn routes(&self) -> &Routes {

@@ -112,6 +112,15 @@ async fn any_origin_is_recorded_under_its_own_service_and_replayed() {
     let text = String::from_utf8_lossy(&replay).to_string();
     assert!(text.contains("x-ghost-mock: exact"), "{text}");
     assert!(replay.ends_with(&direct.body), "{text}");
+
+    // A request that would be forwarded back to ghost itself is refused.
+    let own = format!("http://127.0.0.1:{}/users/7", proxy.local_addr.port());
+    let looped = curl_via(&proxy_url(&proxy), &own, &["-i"]).await.stdout;
+    let text = String::from_utf8_lossy(&looped).to_string();
+    assert!(
+        text.starts_with("HTTP/1.1 508") && text.contains("proxy_loop"),
+        "{text}"
+    );
     proxy.shutdown(Duration::from_secs(5)).await;
 }
 
