@@ -234,3 +234,89 @@ fn generate() -> Result<(String, String), rcgen::Error> {
     let cert = params.self_signed(&key)?;
     Ok((cert.pem(), key.serialize_pem()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::{ServerName, UnixTime};
+
+    fn verify(ca: &CertAuthority, host: &str) -> Result<(), rustls::Error> {
+        let leaf = ca.leaf(host).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.cert_der.clone()).unwrap();
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+        let name = ServerName::try_from(host.to_owned()).unwrap();
+        verifier
+            .verify_server_cert(&leaf.cert[0], &leaf.cert[1..], &name, &[], UnixTime::now())
+            .map(|_| ())
+    }
+
+    #[test]
+    fn minted_leaves_verify_for_their_host_and_chain_to_the_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertAuthority::load(&CaSource::Dir(dir.path().to_path_buf())).unwrap();
+        for host in ["api.example.com", "127.0.0.1", "::1", "localhost"] {
+            verify(&ca, host).unwrap_or_else(|e| panic!("{host}: {e}"));
+        }
+        // A leaf is for its host only.
+        let leaf = ca.leaf("api.example.com").unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.cert_der.clone()).unwrap();
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap();
+        let other = ServerName::try_from("evil.example.com").unwrap();
+        assert!(
+            verifier
+                .verify_server_cert(&leaf.cert[0], &leaf.cert[1..], &other, &[], UnixTime::now())
+                .is_err()
+        );
+        // Each leaf has its own key, never the CA's.
+        let (a, b) = (ca.leaf("a.test").unwrap(), ca.leaf("b.test").unwrap());
+        assert_ne!(a.cert[0], ca.cert_der);
+        let spki = |c: &CertificateDer<'_>| {
+            x509_parser::parse_x509_certificate(c)
+                .unwrap()
+                .1
+                .public_key()
+                .raw
+                .to_vec()
+        };
+        assert_ne!(spki(&a.cert[0]), spki(&b.cert[0]));
+        assert_ne!(spki(&a.cert[0]), spki(&ca.cert_der));
+        // The cache answers the same leaf again.
+        assert!(Arc::ptr_eq(&a, &ca.leaf("A.TEST").unwrap()));
+    }
+
+    #[test]
+    fn the_generated_key_is_private_and_reloads() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = CertAuthority::load(&CaSource::Dir(dir.path().to_path_buf())).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(CA_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = CertAuthority::load(&CaSource::Dir(dir.path().to_path_buf())).unwrap();
+        assert_eq!(first.cert_pem(), again.cert_pem(), "an existing CA is kept");
+        verify(&again, "reloaded.test").unwrap();
+        // Supplied files: both or an error naming the problem.
+        let bad = dir.path().join("bad.pem");
+        std::fs::write(&bad, "not a key").unwrap();
+        let e = CertAuthority::load(&CaSource::Files {
+            cert: dir.path().join(CA_CERT_FILE),
+            key: bad,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("bad.pem") && e.contains("private key"), "{e}");
+    }
+}
