@@ -96,6 +96,9 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
         config,
         routes,
         origins,
+        tls_shared: ca
+            .as_ref()
+            .and_then(|ca| crate::intercept::shared_config(ca.clone()).ok()),
         ca,
         own_ports: std::sync::OnceLock::new(),
         library: ArcSwap::from_pointee(Library::default()),

@@ -34,6 +34,8 @@ pub struct ProxyState {
     pub(crate) origins: Origins,
     /// The interception CA, while TLS interception is on.
     pub(crate) ca: Option<Arc<crate::intercept::CertAuthority>>,
+    /// The TLS server configuration intercepted clients that send SNI share.
+    pub(crate) tls_shared: Option<Arc<rustls::ServerConfig>>,
     /// The ports ghost itself listens on (set once bound), so a request that
     /// would be forwarded back to ghost is refused instead of looping.
     pub(crate) own_ports: std::sync::OnceLock<Vec<u16>>,

@@ -87,6 +87,11 @@ impl ResolvesServerCert for Minting {
     }
 }
 
+/// The configuration every SNI-naming client shares (built once).
+pub(crate) fn shared_config(ca: Arc<CertAuthority>) -> Result<Arc<ServerConfig>, rustls::Error> {
+    server_config(ca, None)
+}
+
 fn server_config(
     ca: Arc<CertAuthority>,
     fallback: Option<String>,
@@ -123,16 +128,32 @@ async fn serve_inner<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let fallback = origin.as_ref().map(|o| o.authority.host().to_owned());
-    let config = match server_config(ca, fallback) {
+    // Read the ClientHello first: with SNI (the common case) the one shared
+    // configuration picks the leaf by name; without it (an IP-literal target)
+    // a configuration for this tunnel's host is built.
+    let start = match tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io)
+        .await
+    {
+        Ok(start) => start,
+        Err(error) => {
+            ctx.state.metrics.tls_client_handshake_failure();
+            tracing::debug!(%error, "TLS handshake with a client failed");
+            return;
+        }
+    };
+    let shared = ctx.state.tls_shared.clone();
+    let config = match shared {
+        Some(c) if start.client_hello().server_name().is_some() => Ok(c),
+        _ => server_config(ca, origin.as_ref().map(|o| o.authority.host().to_owned())),
+    };
+    let config = match config {
         Ok(c) => c,
         Err(error) => {
             tracing::error!(%error, "no TLS configuration for interception");
             return;
         }
     };
-    let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let tls = match acceptor.accept(io).await {
+    let tls = match start.into_stream(config).await {
         Ok(tls) => tls,
         Err(error) => {
             ctx.state.metrics.tls_client_handshake_failure();
