@@ -52,9 +52,14 @@ pub fn canary_headers(canary: &str) -> Vec<(String, String)> {
     .collect()
 }
 
-/// A global mode change record as the control plane appends it to
-/// `ghost.modes.v1`, for tests that drive a proxy through the log.
-pub fn mode_change(id: &str, mode: ghost_schema::ModeRecord) -> ghost_log::Record {
+/// Appends (synced) a global mode change to `ghost.modes.v1`, as the control
+/// plane would, for tests that drive a proxy through the log; returns its offset
+/// (what `ProxyState::wait_mode_applied` waits for).
+pub async fn publish_mode(
+    log: &dyn ghost_log::Log,
+    id: &str,
+    mode: ghost_schema::ModeRecord,
+) -> u64 {
     let change = ghost_schema::ModeChangeRecord {
         id: id.into(),
         service: None,
@@ -63,9 +68,17 @@ pub fn mode_change(id: &str, mode: ghost_schema::ModeRecord) -> ghost_log::Recor
         changed_at_us: 0,
         actor: "test".into(),
     };
-    ghost_log::Record {
+    let record = ghost_log::Record {
         key: Some(bytes::Bytes::from_static(b"global")),
         value: Some(bytes::Bytes::from(ghost_schema::encode(&change).unwrap())),
         ..ghost_log::Record::default()
-    }
+    };
+    log.append(
+        ghost_model::topics::MODES,
+        record,
+        ghost_log::Durability::Synced,
+    )
+    .await
+    .unwrap()
+    .offset
 }

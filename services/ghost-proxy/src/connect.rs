@@ -78,10 +78,7 @@ pub(crate) async fn connect(ctx: &Arc<RequestCtx>, mut req: Request<Incoming>) -
             ),
         );
     }
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
+    let host = crate::routes::bare_host(authority.host());
     let upstream =
         match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
             Ok(Ok(tcp)) => tcp,

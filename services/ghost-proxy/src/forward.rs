@@ -21,15 +21,10 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-fn is_hop(name: &http::HeaderName) -> bool {
-    // `HeaderName`s are lower-case already: plain comparisons, no case folding.
-    crate::outbound::HOP_BY_HOP.contains(&name.as_str())
-}
-
 fn pairs(headers: &HeaderMap) -> Vec<HeaderPair> {
     headers
         .iter()
-        .filter(|(n, _)| !is_hop(n))
+        .filter(|(n, _)| !outbound::is_hop(n))
         .map(|(n, v)| HeaderPair {
             name: n.as_str().to_owned(),
             value: Bytes::copy_from_slice(v.as_bytes()),

@@ -50,15 +50,21 @@ impl AllowHosts {
     }
 
     fn allows(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
         match self {
             Self::Any => true,
             Self::NoneWithoutList => false,
+            // Patterns are lower-cased once, at start-up.
             Self::Patterns(p) => p.iter().any(|pat| match pat.strip_prefix("*.") {
                 Some(suffix) => {
-                    host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}"))
+                    // A subdomain: something, a dot, then the suffix.
+                    let cut = host.len().saturating_sub(suffix.len());
+                    cut > 1
+                        && host.as_bytes().get(cut - 1) == Some(&b'.')
+                        && host
+                            .get(cut..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(suffix))
                 }
-                None => pat == "*" || *pat == host,
+                None => pat == "*" || pat.eq_ignore_ascii_case(host),
             }),
         }
     }
@@ -84,10 +90,7 @@ pub enum OriginError {
 /// The service name of an origin: its host, with `-PORT` unless the port is
 /// 443 over TLS. IPv6 colons become `-`.
 pub fn service_name(scheme: &Scheme, authority: &Authority) -> Option<ServiceName> {
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
+    let host = crate::routes::bare_host(authority.host());
     let default = if *scheme == Scheme::HTTPS { 443 } else { 80 };
     let port = authority.port_u16().unwrap_or(default);
     let mut name = host.replace(':', "-");
@@ -114,7 +117,7 @@ impl Origins {
 
     /// Whether `host` may be reached through ghost at all.
     pub fn check(&self, host: &str) -> Result<(), OriginError> {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = crate::routes::bare_host(host);
         match &self.allow {
             AllowHosts::NoneWithoutList => Err(OriginError::NotLoopback(host.to_owned())),
             a if a.allows(host) => Ok(()),

@@ -31,6 +31,12 @@ pub fn is_hop_by_hop(name: &str) -> bool {
     HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// [`is_hop_by_hop`] for a parsed name: `HeaderName`s are lower-case already,
+/// so plain comparisons, no case folding.
+pub(crate) fn is_hop(name: &http::HeaderName) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+}
+
 /// Why a request-target cannot be forwarded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum TargetError {
@@ -78,7 +84,7 @@ fn prefixed(base_path: &str, pq: &str) -> Result<PathAndQuery, TargetError> {
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) -> bool {
     // Most messages carry none: one pass over the names is cheaper than a remove
     // (a hash and probe) per hop-by-hop name. `HeaderName`s are lower-case.
-    if !headers.keys().any(|n| HOP_BY_HOP.contains(&n.as_str())) {
+    if !headers.keys().any(is_hop) {
         return false;
     }
     let trailers = headers
@@ -110,8 +116,7 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) -> bool {
     let mut current = None;
     for (name, value) in std::mem::take(headers) {
         if let Some(name) = name {
-            let hop =
-                HOP_BY_HOP.contains(&name.as_str()) || listed.iter().any(|l| l == name.as_str());
+            let hop = is_hop(&name) || listed.iter().any(|l| l == name.as_str());
             current = (!hop).then_some(name);
         }
         if let Some(name) = &current {

@@ -114,6 +114,14 @@ impl ServiceRoute {
     }
 }
 
+/// An authority's host without the brackets of an IPv6 literal (`[::1]` → `::1`),
+/// as sockets, certificates and SNI want it.
+pub(crate) fn bare_host(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
 /// The host of a `Host` header or authority, without its port.
 fn host_only(h: &str) -> &str {
     match h.strip_prefix('[') {

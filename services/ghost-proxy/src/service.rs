@@ -190,31 +190,12 @@ pub(crate) async fn handle(
 fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceRoute>, Box<Resp>> {
     let uri = req.uri();
     if let Some(t) = req.extensions().get::<TunnelOrigin>() {
-        if let Some(r) = state.routes.by_target(t.authority.as_str(), uri.path()) {
-            return Ok(r.clone());
-        }
-        return state
-            .origins
-            .route(&t.scheme, &t.authority)
-            .map_err(|e| Box::new(origin_error(e)));
+        return origin_route(state, &t.scheme, &t.authority, uri.path());
     }
     if req.version() != http::Version::HTTP_2
         && let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority())
     {
-        if let Some(r) = state.routes.by_target(authority.as_str(), uri.path()) {
-            return Ok(r.clone());
-        }
-        if state.is_self(authority) {
-            return Err(Box::new(err(
-                StatusCode::LOOP_DETECTED,
-                "proxy_loop",
-                format!("{authority} is ghost itself: forwarding it there would loop"),
-            )));
-        }
-        return state
-            .origins
-            .route(scheme, authority)
-            .map_err(|e| Box::new(origin_error(e)));
+        return origin_route(state, scheme, authority, uri.path());
     }
     let host = req
         .headers()
@@ -233,6 +214,30 @@ fn route_for(state: &ProxyState, req: &Request<Incoming>) -> Result<Arc<ServiceR
             );
             Box::new(err(StatusCode::NOT_FOUND, "unknown_service", detail))
         })
+}
+
+/// The service for a request meant for `scheme://authority`: the configured
+/// one for that host, else the origin's own (never ghost itself).
+fn origin_route(
+    state: &ProxyState,
+    scheme: &http::uri::Scheme,
+    authority: &http::uri::Authority,
+    path: &str,
+) -> Result<Arc<ServiceRoute>, Box<Resp>> {
+    if let Some(r) = state.routes.by_target(authority.as_str(), path) {
+        return Ok(r.clone());
+    }
+    if state.is_self(authority) {
+        return Err(Box::new(err(
+            StatusCode::LOOP_DETECTED,
+            "proxy_loop",
+            format!("{authority} is ghost itself: forwarding it there would loop"),
+        )));
+    }
+    state
+        .origins
+        .route(scheme, authority)
+        .map_err(|e| Box::new(origin_error(e)))
 }
 
 /// The answer when an origin gets no service.

@@ -96,6 +96,13 @@ impl ProxyState {
             .map(crate::intercept::CertAuthority::cert_pem)
     }
 
+    /// The file holding the interception CA's certificate, while interception is on.
+    pub fn ca_cert_path(&self) -> Option<std::path::PathBuf> {
+        self.ca
+            .as_ref()
+            .map(|_| self.config.intercept.ca.cert_path())
+    }
+
     /// Whether `authority` is ghost itself (a loopback or unspecified host on
     /// one of its ports): forwarding there would loop.
     pub(crate) fn is_self(&self, authority: &http::uri::Authority) -> bool {
@@ -105,10 +112,7 @@ impl ProxyState {
         if !self.own_ports.get().is_some_and(|p| p.contains(&port)) {
             return false;
         }
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
+        let host = crate::routes::bare_host(authority.host());
         host.eq_ignore_ascii_case("localhost")
             || host
                 .parse::<std::net::IpAddr>()

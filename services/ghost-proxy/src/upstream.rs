@@ -148,10 +148,7 @@ impl Link {
         &self,
         authority: &Authority,
     ) -> Result<http1::SendRequest<Full<Bytes>>, LinkError> {
-        let host = authority
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
+        let host = crate::routes::bare_host(authority.host());
         let port = authority.port_u16().unwrap_or(80);
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
             .await

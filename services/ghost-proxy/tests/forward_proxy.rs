@@ -11,8 +11,8 @@
     reason = "test code fails loudly"
 )]
 
+use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_log::{Durability, SharedLog};
 use ghost_model::topics;
 use ghost_proxy::{ProxyConfig, RunningProxy};
 use ghost_schema::{CaptureRecord, ModeRecord};
@@ -52,17 +52,10 @@ async fn curl_via(proxy: &str, url: &str, extra: &[&str]) -> Output {
 }
 
 async fn set_mode(proxy: &RunningProxy, log: &SharedLog, mode: ModeRecord) {
-    let ack = log
-        .append(
-            topics::MODES,
-            ghost_test_util::mode_change(&format!("{mode:?}"), mode),
-            Durability::Written,
-        )
-        .await
-        .unwrap();
+    let offset = ghost_test_util::publish_mode(&**log, &format!("{mode:?}"), mode).await;
     proxy
         .state
-        .wait_mode_applied(ack.offset, None, Duration::from_secs(10))
+        .wait_mode_applied(offset, None, Duration::from_secs(10))
         .await
         .unwrap();
 }

@@ -12,8 +12,8 @@
     reason = "test code fails loudly"
 )]
 
+use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_log::{Durability, SharedLog};
 use ghost_model::{ServiceName, topics};
 use ghost_proxy::{ProxyConfig, RunningProxy, ServiceConfig};
 use ghost_schema::{CaptureRecord, ModeRecord};
@@ -460,14 +460,10 @@ async fn proxy(
 }
 
 async fn set_mode(proxy: &RunningProxy, log: &SharedLog, mode: ModeRecord) {
-    let record = ghost_test_util::mode_change(&format!("mode-{mode:?}"), mode);
-    let ack = log
-        .append(topics::MODES, record, Durability::Written)
-        .await
-        .unwrap();
+    let offset = ghost_test_util::publish_mode(&**log, &format!("mode-{mode:?}"), mode).await;
     proxy
         .state
-        .wait_mode_applied(ack.offset, None, Duration::from_secs(10))
+        .wait_mode_applied(offset, None, Duration::from_secs(10))
         .await
         .unwrap();
 }

@@ -96,16 +96,12 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
         .unwrap();
     assert_eq!(live.status, StatusCode::OK);
 
-    let record = ghost_test_util::mode_change("mode-1", ModeRecord::Mock);
-    let ack = log
-        .append(topics::MODES, record, Durability::Written)
-        .await
-        .unwrap();
+    let offset = ghost_test_util::publish_mode(&*log, "mode-1", ModeRecord::Mock).await;
 
     // The mode record is applied, but the capture is not in the library yet.
     let state = proxy.state.clone();
     let waited = state
-        .wait_mode_applied(ack.offset, None, Duration::from_millis(300))
+        .wait_mode_applied(offset, None, Duration::from_millis(300))
         .await
         .unwrap();
     assert_eq!(waited.mode, ghost_model::Mode::Transitioning);
@@ -120,7 +116,7 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
     // Let the tail catch up: MOCK serves the capture recorded before the switch.
     gate.send_replace(true);
     let done = state
-        .wait_mode_applied(ack.offset, None, Duration::from_secs(10))
+        .wait_mode_applied(offset, None, Duration::from_secs(10))
         .await
         .unwrap();
     assert_eq!(done.mode, ghost_model::Mode::Mock);

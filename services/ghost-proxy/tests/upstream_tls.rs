@@ -9,7 +9,6 @@
     reason = "test code fails loudly"
 )]
 
-use ghost_log::Durability;
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_model::{ServiceName, topics};
@@ -85,14 +84,10 @@ async fn records_and_replays_an_https_upstream_over_h2() {
         vec![("HTTP/1.1".to_owned(), "HTTP/2".to_owned())]
     );
 
-    let record = ghost_test_util::mode_change("mock-1", ModeRecord::Mock);
-    let ack = log
-        .append(topics::MODES, record, Durability::Written)
-        .await
-        .unwrap();
+    let offset = ghost_test_util::publish_mode(&*log, "mock-1", ModeRecord::Mock).await;
     proxy
         .state
-        .wait_mode_applied(ack.offset, None, Duration::from_secs(10))
+        .wait_mode_applied(offset, None, Duration::from_secs(10))
         .await
         .unwrap();
     up.stop();

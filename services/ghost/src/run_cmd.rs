@@ -10,7 +10,7 @@ use anyhow::Context;
 use ghost_model::Mode;
 use ghost_proxy::journal::{Journal, Served};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 /// ghost's exit status when it is not 0 (the command's, or 1 for `--strict`).
@@ -103,12 +103,6 @@ async fn run(args: RunArgs, mode: Mode) -> anyhow::Result<(i32, Vec<Served>)> {
     let (journal, mut served_rx) = Journal::new(JOURNAL_CAPACITY);
     proxy.journal = Some(journal);
     proxy.intercept.tls_listen = None;
-    let ca_file: Option<PathBuf> = match &proxy.intercept.ca {
-        ghost_proxy::intercept::CaSource::Files { cert, .. } => Some(cert.clone()),
-        ghost_proxy::intercept::CaSource::Dir(dir) => {
-            Some(dir.join(ghost_proxy::intercept::ca::CA_CERT_FILE))
-        }
-    };
     let running = ghost_proxy::start(proxy, log.shared())
         .await
         .context("cannot start the proxy")?;
@@ -140,7 +134,7 @@ async fn run(args: RunArgs, mode: Mode) -> anyhow::Result<(i32, Vec<Served>)> {
     for var in ["NO_PROXY", "no_proxy"] {
         cmd.env_remove(var);
     }
-    if let Some(ca) = ca_file.filter(|_| running.state.ca_cert_pem().is_some()) {
+    if let Some(ca) = running.state.ca_cert_path() {
         for var in [
             "SSL_CERT_FILE",
             "REQUESTS_CA_BUNDLE",
@@ -177,7 +171,7 @@ async fn run(args: RunArgs, mode: Mode) -> anyhow::Result<(i32, Vec<Served>)> {
 }
 
 /// One test case per request: a miss (or an error) is a failure.
-fn write_junit(path: &PathBuf, served: &[Served]) -> anyhow::Result<()> {
+fn write_junit(path: &Path, served: &[Served]) -> anyhow::Result<()> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut suite = TestSuite::new("ghost replay");
     for s in served {

@@ -209,22 +209,16 @@ pub(crate) async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
 }
 
 /// Where interception's listener and CA are, when it is on.
-fn print_tls(
-    out: &mut impl Write,
-    proxy: &ghost_proxy::RunningProxy,
-    data: &Path,
-) -> std::io::Result<()> {
+fn print_tls(out: &mut impl Write, proxy: &ghost_proxy::RunningProxy) -> std::io::Result<()> {
     if let Some(addr) = proxy.tls_addr {
         writeln!(out, "ghost TLS listening on https://{addr}")?;
     }
-    if proxy.state.ca_cert_pem().is_some() {
+    if let Some(path) = proxy.state.ca_cert_path() {
         writeln!(
             out,
-            "ghost CA certificate at http://{}/_ghost/ca.crt (default file {})",
+            "ghost CA certificate at http://{}/_ghost/ca.crt (file {})",
             proxy.local_addr,
-            data.join("tls")
-                .join(ghost_proxy::intercept::ca::CA_CERT_FILE)
-                .display()
+            path.display()
         )?;
     }
     Ok(())
@@ -261,7 +255,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
-        print_tls(&mut out, &proxy, &data)?;
+        print_tls(&mut out, &proxy)?;
         writeln!(
             out,
             "ghost control listening on http://{}",
@@ -296,7 +290,6 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     // Handlers first: a supervisor may signal as soon as the addresses print.
     let mut signals = ghost_runtime::shutdown::Signals::install();
     let Prepared {
-        data,
         log,
         proxy: proxy_config,
         telemetry,
@@ -308,7 +301,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
-        print_tls(&mut out, &proxy, &data)?;
+        print_tls(&mut out, &proxy)?;
         out.flush()?;
     }
     signals.recv().await;

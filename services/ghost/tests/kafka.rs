@@ -10,7 +10,6 @@
 )]
 
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
-use ghost_log::{Durability, Log};
 use ghost_model::topics;
 use ghost_schema::ModeRecord;
 use ghost_test_util::{Broker, Ghost, Upstream, send};
@@ -69,10 +68,7 @@ async fn proxy_over_kafka_records_mocks_and_survives_restart() {
     let log = KafkaLog::connect(KafkaConfig::new(broker.bootstrap.clone()))
         .await
         .unwrap();
-    let record = ghost_test_util::mode_change("mode-kafka-1", ModeRecord::Mock);
-    log.append(topics::MODES, record, Durability::Synced)
-        .await
-        .unwrap();
+    ghost_test_util::publish_mode(&*log, "mode-kafka-1", ModeRecord::Mock).await;
     up.stop();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {

@@ -63,6 +63,16 @@ pub enum CaSource {
     Files { cert: PathBuf, key: PathBuf },
 }
 
+impl CaSource {
+    /// The CA certificate's file: what clients are told to trust.
+    pub fn cert_path(&self) -> PathBuf {
+        match self {
+            Self::Dir(dir) => dir.join(CA_CERT_FILE),
+            Self::Files { cert, .. } => cert.clone(),
+        }
+    }
+}
+
 /// The CA and its leaf cache.
 pub struct CertAuthority {
     cert_pem: String,
@@ -110,7 +120,7 @@ impl CertAuthority {
         let (cert_path, key_path) = match source {
             CaSource::Files { cert, key } => (cert.clone(), key.clone()),
             CaSource::Dir(dir) => {
-                let (c, k) = (dir.join(CA_CERT_FILE), dir.join(CA_KEY_FILE));
+                let (c, k) = (source.cert_path(), dir.join(CA_KEY_FILE));
                 if !c.exists() && !k.exists() {
                     std::fs::create_dir_all(dir).map_err(|source| CaError::Write {
                         path: dir.display().to_string(),
@@ -164,10 +174,7 @@ impl CertAuthority {
 
     /// A leaf for `host` (a DNS name or an IP literal), chained to the CA.
     pub fn leaf(&self, host: &str) -> Result<Arc<CertifiedKey>, CaError> {
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+        let host = crate::routes::bare_host(host).to_ascii_lowercase();
         if let Some(hit) = self.leaves.get(&host) {
             metrics::counter!(crate::metrics::TLS_LEAF_CACHE_TOTAL, "result" => "hit").increment(1);
             return Ok(hit);
