@@ -163,7 +163,7 @@ pub(crate) async fn prepare(args: &CommonArgs) -> anyhow::Result<Prepared> {
     let services = service_configs(&entries)?;
     if services.is_empty() {
         tracing::warn!(
-            "no services configured: pass --upstream URL (requests will get 404 unknown_service)"
+            "no services configured: only forward-proxy clients (HTTP_PROXY/HTTPS_PROXY pointed at ghost) are served; pass --upstream URL for requests sent to ghost directly (they get 404 unknown_service)"
         );
     }
 
