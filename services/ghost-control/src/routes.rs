@@ -32,6 +32,12 @@ pub fn router(state: AppState) -> Router {
         .route("/mode", get(get_mode).post(set_mode))
         .route("/services", get(services))
         .route("/mocks", get(mocks))
+        .route("/proxy", get(crate::runs::proxy))
+        .route("/runs", axum::routing::post(crate::runs::open))
+        .route(
+            "/runs/{id}",
+            get(crate::runs::read).delete(crate::runs::close),
+        )
         .route(
             "/scrub/config",
             get(crate::scrub::get_config).put(crate::scrub::put_config),

@@ -48,6 +48,36 @@ pub struct MockInfo {
     pub body_bytes: usize,
 }
 
+/// Where clients reach the proxy, for `ghost record/replay --control-url`.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ProxyInfo {
+    /// `http://ADDR` of the proxy listener (`None`: not in this process).
+    pub proxy_url: Option<String>,
+    /// The interception CA (PEM), while TLS interception is on.
+    pub ca_cert: Option<String>,
+}
+
+/// One request answered while a run was open.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct RunEntry {
+    pub service: Option<String>,
+    pub method: String,
+    pub target: String,
+    pub status: u16,
+    /// `exact`, `smart-swap`, `miss`, `learn`, `passthrough`, `transitioning`, `error`.
+    pub answer: String,
+    pub duration_ms: f64,
+}
+
+/// What a run collected so far.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct RunReport {
+    pub id: u64,
+    pub served: Vec<RunEntry>,
+    /// Requests answered while the run's window was full.
+    pub dropped: u64,
+}
+
 /// Read access to proxy state.
 #[async_trait]
 pub trait StateView: Send + Sync + 'static {
@@ -64,6 +94,20 @@ pub trait StateView: Send + Sync + 'static {
         limit: usize,
     ) -> (usize, Vec<MockInfo>, bool);
     fn ready(&self) -> bool;
+    /// Where clients reach the proxy.
+    fn proxy(&self) -> ProxyInfo {
+        ProxyInfo::default()
+    }
+    /// Opens a run: a window over every request the proxy answers from now
+    /// on. `None`: this control plane cannot see the proxy's requests.
+    fn open_run(&self) -> Option<u64> {
+        None
+    }
+    /// What run `id` collected; `close` ends it. `None`: no such open run.
+    fn run(&self, id: u64, close: bool) -> Option<RunReport> {
+        let _ = (id, close);
+        None
+    }
     /// Waits until the modes-topic record at `offset` is applied and the scope has
     /// left TRANSITIONING, or `timeout` passes; returns the scope's mode then.
     async fn wait_mode_applied(

@@ -358,3 +358,33 @@ async fn scrub_test_previews_a_rule_set_without_saving() {
         (StatusCode::BAD_REQUEST, Some("bad_rule"))
     );
 }
+
+#[tokio::test]
+async fn runs_need_a_proxy_in_process_and_a_numeric_id() {
+    let (_d, app, _log, _v) = app().await;
+    let (s, j) = call(&app, "GET", "/v1/proxy", Some(KEY), "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(j["proxy_url"], serde_json::Value::Null);
+    let (s, j) = call(&app, "POST", "/v1/runs", Some(KEY), "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::NOT_IMPLEMENTED, Some("runs_unavailable"))
+    );
+    let (s, j) = call(&app, "DELETE", "/v1/runs/abc", Some(KEY), "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_run_id"))
+    );
+    let (s, j) = call(&app, "GET", "/v1/runs/-1", Some(KEY), "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_run_id"))
+    );
+    let (s, j) = call(&app, "GET", "/v1/runs/7", Some(KEY), "").await;
+    assert_eq!(
+        (s, j["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_run"))
+    );
+    let (s, _) = call(&app, "POST", "/v1/runs", None, "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

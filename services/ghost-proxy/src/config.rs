@@ -69,8 +69,6 @@ pub struct ProxyConfig {
     pub allow_hosts: Option<Vec<String>>,
     /// TLS interception of CONNECT tunnels (off by default).
     pub intercept: crate::intercept::InterceptConfig,
-    /// Where to report every answered request (`ghost replay`); `None`: nowhere.
-    pub journal: Option<crate::journal::Journal>,
 }
 
 impl ProxyConfig {
@@ -86,7 +84,6 @@ impl ProxyConfig {
             threads: default_threads(),
             allow_hosts: None,
             intercept: crate::intercept::InterceptConfig::off(),
-            journal: None,
         }
     }
 }

@@ -121,7 +121,7 @@ pub(crate) async fn connect(ctx: &Arc<RequestCtx>, mut req: Request<Incoming>) -
 /// then the global mode).
 fn tunnel_mode(state: &ProxyState, authority: &Authority) -> Mode {
     let modes = state.modes.load();
-    match state.routes.by_target(authority.as_str(), "/") {
+    match state.routes.by_target(&Scheme::HTTPS, authority, "/") {
         Some(r) => modes.effective(&r.name).mode,
         None => match service_name(&Scheme::HTTPS, authority) {
             Some(name) => modes.effective(&name).mode,

@@ -97,6 +97,18 @@ impl ServiceRoute {
         })
     }
 
+    /// Whether this service's upstream is `scheme://authority` (default ports
+    /// spelled or not, host in any case).
+    fn is_origin(&self, scheme: &Scheme, authority: &Authority) -> bool {
+        let port = |s: &Scheme, a: &Authority| {
+            a.port_u16()
+                .unwrap_or(if *s == Scheme::HTTPS { 443 } else { 80 })
+        };
+        self.scheme == *scheme
+            && self.authority.host().eq_ignore_ascii_case(authority.host())
+            && port(&self.scheme, &self.authority) == port(scheme, authority)
+    }
+
     fn matches(&self, host: Option<&str>, path: &str) -> bool {
         let host_ok = match (&self.host, host) {
             (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
@@ -144,11 +156,26 @@ impl Routes {
         Ok(routes)
     }
 
-    /// The configured service (by `host`, then path prefix) for a request a
-    /// client sent as to a proxy, naming `host`; no `default` fallback.
-    pub fn by_target(&self, host: &str, path: &str) -> Option<&Arc<ServiceRoute>> {
-        let host = host_only(host);
-        self.services.iter().find(|s| s.matches(Some(host), path))
+    /// The configured service for a request a client sent as to a proxy,
+    /// naming `scheme://authority`: by `host`, then path prefix, then the
+    /// service whose upstream is that origin; no `default` fallback. An
+    /// upstream with a base path is matched only through `host` or a prefix,
+    /// since the client's path already holds whatever the origin expects.
+    pub fn by_target(
+        &self,
+        scheme: &Scheme,
+        authority: &Authority,
+        path: &str,
+    ) -> Option<&Arc<ServiceRoute>> {
+        let host = host_only(authority.as_str());
+        self.services
+            .iter()
+            .find(|s| s.matches(Some(host), path))
+            .or_else(|| {
+                self.services
+                    .iter()
+                    .find(|s| s.base_path.is_empty() && s.is_origin(scheme, authority))
+            })
     }
 
     /// The service for a request's `Host` (port ignored) and path.
@@ -218,6 +245,40 @@ mod tests {
                 .unwrap()
                 .base_path,
             "/base"
+        );
+    }
+
+    #[test]
+    fn proxy_targets_find_the_service_whose_upstream_is_that_origin() {
+        let r = Routes::new(&[
+            svc("stripe", "https://API.stripe.com", None, None),
+            svc("based", "http://127.0.0.1:9/v1", None, None),
+            svc("local", "http://127.0.0.1:8", None, None),
+        ])
+        .unwrap();
+        let find = |scheme: Scheme, authority: &str| {
+            r.by_target(&scheme, &authority.parse().unwrap(), "/x")
+                .map(|s| s.name.to_string())
+        };
+        assert_eq!(
+            find(Scheme::HTTPS, "api.stripe.com:443").as_deref(),
+            Some("stripe")
+        );
+        assert_eq!(
+            find(Scheme::HTTPS, "api.stripe.com").as_deref(),
+            Some("stripe")
+        );
+        assert_eq!(
+            find(Scheme::HTTP, "api.stripe.com"),
+            None,
+            "another scheme is another origin"
+        );
+        assert_eq!(find(Scheme::HTTPS, "api.stripe.com:8443"), None);
+        assert_eq!(find(Scheme::HTTP, "127.0.0.1:8").as_deref(), Some("local"));
+        assert_eq!(
+            find(Scheme::HTTP, "127.0.0.1:9"),
+            None,
+            "a base path is not matched by origin"
         );
     }
 

@@ -101,6 +101,8 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
             .and_then(|ca| crate::intercept::shared_config(ca.clone()).ok()),
         ca,
         own_ports: std::sync::OnceLock::new(),
+        local_addr: std::sync::OnceLock::new(),
+        journal: crate::journal::Journal::new(),
         library: ArcSwap::from_pointee(Library::default()),
         modes: ArcSwap::from_pointee(ModeTable::default()),
         publisher,
@@ -136,6 +138,7 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     })?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let _ = state.own_ports.set(vec![local_addr.port()]);
+    let _ = state.local_addr.set(local_addr);
     materializer::spawn_tails(&state, shutdown_rx.clone());
     state.ready.send_replace(true);
     let threads = if state.config.threads == 0 {

@@ -128,7 +128,7 @@ pub(crate) async fn handle(
         return Ok(reserved(state, own, req.method()));
     }
     let started = Instant::now();
-    let journal = state.config.journal.as_ref();
+    let journal = state.journal.active().then_some(&state.journal);
     let tracing = ghost_telemetry::enabled();
     if !tracing && journal.is_none() {
         let (resp, m, _) = dispatch(&ctx, &link, req, started, None).await;
@@ -224,7 +224,7 @@ fn origin_route(
     authority: &http::uri::Authority,
     path: &str,
 ) -> Result<Arc<ServiceRoute>, Box<Resp>> {
-    if let Some(r) = state.routes.by_target(authority.as_str(), path) {
+    if let Some(r) = state.routes.by_target(scheme, authority, path) {
         return Ok(r.clone());
     }
     if state.is_self(authority) {

@@ -39,6 +39,10 @@ pub struct ProxyState {
     /// The ports ghost itself listens on (set once bound), so a request that
     /// would be forwarded back to ghost is refused instead of looping.
     pub(crate) own_ports: std::sync::OnceLock<Vec<u16>>,
+    /// The proxy listener's address, once bound.
+    pub(crate) local_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Windows over answered requests (`ghost record`/`replay`).
+    pub(crate) journal: crate::journal::Journal,
     pub(crate) library: ArcSwap<Library>,
     pub(crate) modes: ArcSwap<ModeTable>,
     pub(crate) publisher: Publisher,
@@ -94,6 +98,16 @@ impl ProxyState {
         self.ca
             .as_deref()
             .map(crate::intercept::CertAuthority::cert_pem)
+    }
+
+    /// Where the proxy listens, once it is bound.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.local_addr.get().copied()
+    }
+
+    /// Windows over answered requests.
+    pub fn journal(&self) -> &crate::journal::Journal {
+        &self.journal
     }
 
     /// The file holding the interception CA's certificate, while interception is on.

@@ -50,6 +50,25 @@ pub enum Command {
 pub struct RunArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// Use the ghost already running behind this control plane instead of
+    /// starting one: its proxy, CA and services; its global mode is switched
+    /// for the run and restored afterwards.
+    #[arg(long, value_name = "URL")]
+    pub control_url: Option<String>,
+    /// API key of --control-url's control plane.
+    #[arg(long, env = "GHOST_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Record an origin under a service name of your choosing instead of its
+    /// host: `--service-map stripe=https://api.stripe.com` (repeatable, or
+    /// comma-separated). Saved with the data directory's services, so a later
+    /// replay uses the same names.
+    #[arg(
+        long,
+        value_name = "NAME=URL",
+        value_delimiter = ',',
+        conflicts_with = "control_url"
+    )]
+    pub service_map: Vec<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -188,6 +207,9 @@ pub struct CommonArgs {
     /// the service), while interception is on. Default 127.0.0.1:8443.
     #[arg(long, env = "GHOST_TLS_ADDR")]
     pub tls_addr: Option<SocketAddr>,
+    /// Services added by `ghost record/replay --service-map` (name, upstream).
+    #[arg(skip)]
+    pub extra_services: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, serde::Deserialize, PartialEq, Eq)]

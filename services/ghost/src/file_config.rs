@@ -37,6 +37,23 @@ pub struct ServiceEntry {
     pub insecure_skip_verify: bool,
 }
 
+impl ServiceEntry {
+    /// A service with only a name and an upstream.
+    pub fn new(name: &str, upstream: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            upstream: upstream.to_owned(),
+            host: None,
+            path_prefix: None,
+            preserve_host: false,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            insecure_skip_verify: false,
+        }
+    }
+}
+
 /// The file's settings; every field optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -12,7 +12,7 @@ fn url(t: &ControlTarget) -> String {
     }
 }
 
-fn fail(status: http::StatusCode, body: &serde_json::Value) -> anyhow::Error {
+pub(crate) fn fail(status: http::StatusCode, body: &serde_json::Value) -> anyhow::Error {
     let code = body
         .get("error")
         .and_then(|v| v.as_str())

@@ -35,19 +35,13 @@ fn services(
     data: &Path,
 ) -> anyhow::Result<Vec<ServiceEntry>> {
     let mut entries = file.services.clone();
+    for (name, upstream) in &args.extra_services {
+        entries.retain(|s| &s.name != name);
+        entries.push(ServiceEntry::new(name, upstream));
+    }
     if let Some(up) = args.upstream.clone().or_else(|| file.upstream.clone()) {
         entries.retain(|s| s.name != ServiceName::DEFAULT);
-        entries.push(ServiceEntry {
-            name: ServiceName::DEFAULT.to_owned(),
-            upstream: up,
-            host: None,
-            path_prefix: None,
-            preserve_host: false,
-            ca_file: None,
-            client_cert: None,
-            client_key: None,
-            insecure_skip_verify: false,
-        });
+        entries.push(ServiceEntry::new(ServiceName::DEFAULT, &up));
     }
     let saved = data.join(SERVICES_FILE);
     if entries.is_empty() {

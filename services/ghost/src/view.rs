@@ -1,7 +1,7 @@
 //! The control plane's view of an in-process proxy.
 
 use async_trait::async_trait;
-use ghost_control::{MockInfo, ModeInfo, ServiceInfo, StateView};
+use ghost_control::{MockInfo, ModeInfo, ProxyInfo, RunEntry, RunReport, ServiceInfo, StateView};
 use ghost_model::ServiceName;
 use ghost_proxy::ProxyState;
 use ghost_proxy::modes::ModeState;
@@ -26,6 +26,18 @@ fn info(service: Option<&ServiceName>, s: &ModeState, inherited: bool) -> ModeIn
         mode: s.mode,
         target: s.target,
         inherited,
+    }
+}
+
+/// A journal entry as the control plane reports it.
+pub(crate) fn run_entry(s: ghost_proxy::journal::Served) -> RunEntry {
+    RunEntry {
+        service: s.service,
+        method: s.method,
+        target: s.target,
+        status: s.status,
+        answer: s.answer.to_owned(),
+        duration_ms: s.duration.as_secs_f64() * 1000.0,
     }
 }
 
@@ -100,6 +112,31 @@ impl StateView for ProxyView {
 
     fn ready(&self) -> bool {
         self.state.is_ready()
+    }
+
+    fn proxy(&self) -> ProxyInfo {
+        ProxyInfo {
+            proxy_url: self.state.local_addr().map(|a| format!("http://{a}")),
+            ca_cert: self.state.ca_cert_pem().map(str::to_owned),
+        }
+    }
+
+    fn open_run(&self) -> Option<u64> {
+        Some(self.state.journal().open())
+    }
+
+    fn run(&self, id: u64, close: bool) -> Option<RunReport> {
+        let journal = self.state.journal();
+        let got = if close {
+            journal.close(id)
+        } else {
+            journal.peek(id)
+        }?;
+        Some(RunReport {
+            id,
+            served: got.served.into_iter().map(run_entry).collect(),
+            dropped: got.dropped,
+        })
     }
 
     async fn wait_mode_applied(

@@ -133,3 +133,185 @@ async fn record_then_replay_a_command_with_the_network_gone() {
     .await;
     assert_eq!(rep.status.code(), Some(3));
 }
+
+/// Runs the ghost CLI as is (no `--data`), with the test API key.
+async fn cli(args: &[&str], env: &[(&str, &str)]) -> (Output, String, String) {
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new(BIN)
+            .args(args)
+            .env("GHOST_API_KEY", ghost_test_util::TEST_API_KEY)
+            .env("GHOST_LOG_LEVEL", "warn")
+            .envs(env.iter().copied())
+            .output(),
+    )
+    .await
+    .expect("ghost finished within 120 s")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out, stdout, stderr)
+}
+
+#[tokio::test]
+async fn a_running_ghost_records_and_replays_through_its_control_url() {
+    let files = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("control-url CA");
+    let ca_file = ca.write(files.path(), "ca");
+    let tls = TlsUpstream::start(&ca.server(&["localhost"]), None).await;
+    let data = tempfile::tempdir().unwrap();
+    let g = ghost_test_util::Ghost::start_with_env(
+        Path::new(BIN),
+        data.path(),
+        &["--tls-intercept", "lax", "--tls-addr", "127.0.0.1:0"],
+        &[("SSL_CERT_FILE", ca_file.to_str().unwrap())],
+    )
+    .await;
+    g.set_mode("PASSTHROUGH", None).await;
+    let control = g.control_url("");
+    let script = format!("curl -sS --fail https://localhost:{}/users/1", tls.port());
+
+    let (rec, out, err) = cli(
+        &[
+            "record",
+            "--control-url",
+            &control,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &[],
+    )
+    .await;
+    assert!(rec.status.success(), "{out}\n{err}");
+    assert!(out.starts_with("tls ok /users/1"), "{out}");
+    assert!(err.contains("1 exchange(s) recorded"), "{err}");
+    assert!(err.contains("mode restored to PASSTHROUGH"), "{err}");
+    let mode = ghost_test_util::send(
+        http::Method::GET,
+        &g.control_url("/v1/mode"),
+        &[("x-api-key", ghost_test_util::TEST_API_KEY)],
+        "",
+        false,
+    )
+    .await
+    .unwrap()
+    .json();
+    assert_eq!(mode["mode"], "PASSTHROUGH");
+
+    tls.stop();
+    let (rep, replayed, err) = cli(
+        &[
+            "replay",
+            "--strict",
+            "--control-url",
+            &control,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &[],
+    )
+    .await;
+    assert!(rep.status.success(), "{replayed}\n{err}");
+    assert_eq!(replayed, out, "the running ghost replays the same bytes");
+    assert!(
+        err.contains("1 answered from recordings, 0 missed"),
+        "{err}"
+    );
+
+    // A wrong key is the control plane's clear refusal, and runs nothing.
+    let (bad, _, err) = cli(
+        &[
+            "record",
+            "--control-url",
+            &control,
+            "--",
+            "sh",
+            "-c",
+            "echo ran",
+        ],
+        &[("GHOST_API_KEY", "wrong-key-wrong-key-0000")],
+    )
+    .await;
+    assert!(!bad.status.success());
+    assert!(
+        err.contains("401") && err.contains("invalid API key"),
+        "{err}"
+    );
+    // Flags for an in-process ghost are refused with the reason.
+    let (bad, _, err) = cli(
+        &[
+            "record",
+            "--control-url",
+            &control,
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--",
+            "true",
+        ],
+        &[],
+    )
+    .await;
+    assert!(!bad.status.success());
+    assert!(
+        err.contains("--upstream configures a ghost started for the run"),
+        "{err}"
+    );
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_map_names_what_is_recorded() {
+    let mut plain = Peer::start(PeerKind::Python).await;
+    let data = tempfile::tempdir().unwrap();
+    let upstream = format!("http://127.0.0.1:{}", plain.addr.port());
+    let map = format!("users={upstream}");
+    let script = format!("curl -sS --fail {upstream}/users/7");
+    let data_dir = data.path().to_str().unwrap();
+    let (rec, out, err) = cli(
+        &[
+            "record",
+            "--data",
+            data_dir,
+            "--service-map",
+            &map,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+        &[],
+    )
+    .await;
+    assert!(rec.status.success(), "{out}\n{err}");
+    assert!(err.contains("users: 1"), "{err}");
+    plain.stop().await;
+    // The saved services keep the name: replay needs no map.
+    let (rep, replayed, err) = cli(
+        &[
+            "replay", "--strict", "--data", data_dir, "--", "sh", "-c", &script,
+        ],
+        &[],
+    )
+    .await;
+    assert!(rep.status.success(), "{err}");
+    assert_eq!(replayed, out);
+    let (bad, _, err) = cli(
+        &[
+            "record",
+            "--data",
+            data_dir,
+            "--service-map",
+            "users",
+            "--",
+            "true",
+        ],
+        &[],
+    )
+    .await;
+    assert!(!bad.status.success());
+    assert!(err.contains("expected NAME=URL"), "{err}");
+}
