@@ -13,7 +13,6 @@ mod mode;
 mod redact;
 mod service;
 pub mod template;
-pub mod topics;
 
 pub use capture::{Capture, CaptureParts, HeaderPair};
 pub use mode::{Mode, ModeParseError};

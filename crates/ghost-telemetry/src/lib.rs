@@ -1,4 +1,5 @@
-//! ghost-telemetry: OpenTelemetry traces exported over OTLP/HTTP.
+//! ghost-telemetry: OpenTelemetry traces exported over OTLP/HTTP, and the
+//! process-wide Prometheus recorder ([`metrics`]).
 //!
 //! Off unless an endpoint is configured (`--otlp URL` or
 //! `OTEL_EXPORTER_OTLP_ENDPOINT`). While off, [`enabled`] is one atomic load
@@ -16,6 +17,7 @@
 mod client;
 mod error;
 mod ids;
+pub mod metrics;
 
 pub use error::TelemetryError;
 pub use opentelemetry::KeyValue;

@@ -74,7 +74,7 @@ pub async fn publish_mode(
         ..ghost_log::Record::default()
     };
     log.append(
-        ghost_model::topics::MODES,
+        ghost_topics::MODES.name(),
         record,
         ghost_log::Durability::Synced,
     )

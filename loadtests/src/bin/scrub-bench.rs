@@ -16,9 +16,9 @@ use bytes::Bytes;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
 use ghost_log::{Durability, Record, SharedLog};
-use ghost_model::topics;
-use ghost_runtime::{Health, Shutdown};
 use ghost_schema::{CaptureRecord, HeaderRecord};
+use ghost_topics as topics;
+use ghost_worker::{Health, Shutdown};
 use std::time::{Duration, Instant};
 
 fn cpu_seconds() -> anyhow::Result<f64> {
@@ -101,9 +101,14 @@ fn capture(i: usize) -> CaptureRecord {
 
 async fn committed(log: &SharedLog) -> anyhow::Result<u64> {
     let mut done = 0;
-    for p in 0..topics::CAPTURES_PARTITIONS {
+    let partitions = topics::CAPTURES.spec()?.partitions;
+    for p in 0..partitions {
         done += log
-            .committed(ghost_scrubber::worker::WORKER_NAME, topics::CAPTURES, p)
+            .committed(
+                ghost_scrubber::worker::WORKER_NAME,
+                topics::CAPTURES.name(),
+                p,
+            )
             .await?
             .unwrap_or(0);
     }
@@ -139,9 +144,9 @@ async fn main() -> anyhow::Result<()> {
             "embedded",
         ),
     };
-    for spec in ghost_scrubber::worker::topic_specs() {
-        log.create_topic(&spec).await?;
-    }
+    topics::CAPTURES.ensure(&*log).await?;
+    topics::SCRUBBED.ensure(&*log).await?;
+    topics::CONFIG.ensure(&*log).await?;
     let mean_body = (0..100).map(|i| body(i).len()).sum::<usize>() / 100;
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let records = chunk
@@ -156,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         for r in log
-            .append_batch(topics::CAPTURES, records, Durability::Written)
+            .append_batch(topics::CAPTURES.name(), records, Durability::Written)
             .await
         {
             r?;
@@ -181,7 +186,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds()? - cpu0);
-    trigger.trigger();
+    trigger.trigger(std::time::Duration::from_secs(30));
     let _ = worker.await;
     println!(
         "{}",

@@ -3,10 +3,11 @@
 //! waits until its library holds everything recorded before it. The control
 //! API and `ghost record`/`ghost replay` both change modes through here.
 
-use bytes::Bytes;
-use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
-use ghost_model::{Mode, ServiceName, topics};
+use ghost_log::{Ack, Durability, LogError, SharedLog};
+use ghost_model::Mode;
+use ghost_model::ServiceName;
 use ghost_schema::{ModeChangeRecord, ModeRecord, PartitionOffsetRecord};
+use ghost_topics as topics;
 
 /// Why a mode change was not published.
 #[derive(Debug, thiserror::Error)]
@@ -38,13 +39,13 @@ pub async fn publish(
 ) -> Result<Ack, ModeChangeError> {
     let err = |context| move |source| ModeChangeError::Log { context, source };
     let spec = log
-        .topic(topics::CAPTURES)
+        .topic(topics::CAPTURES.name())
         .await
         .map_err(err("reading the captures topic"))?;
     let mut barrier = Vec::with_capacity(spec.partitions as usize);
     for p in 0..spec.partitions {
         let end = log
-            .end_offset(topics::CAPTURES, p)
+            .end_offset(topics::CAPTURES.name(), p)
             .await
             .map_err(err("reading end offsets"))?;
         barrier.push(PartitionOffsetRecord {
@@ -60,22 +61,10 @@ pub async fn publish(
         changed_at_us: ghost_model::clock::now_us(),
         actor: actor.to_owned(),
     };
-    let value =
-        ghost_schema::encode(&record).map_err(|e| ModeChangeError::Encode(e.to_string()))?;
-    let key = topics::mode_scope_key(service.map(ServiceName::as_str));
-    log.append(
-        topics::MODES,
-        Record {
-            key: Some(Bytes::from(key)),
-            value: Some(Bytes::from(value)),
-            headers: vec![Header {
-                name: "ghost-schema".to_owned(),
-                value: Bytes::from_static(b"dev.ghost.ModeChange"),
-            }],
-            timestamp_ms: 0,
-        },
-        Durability::Synced,
-    )
-    .await
-    .map_err(err("publishing the mode change"))
+    let record = topics::MODES
+        .record(&record, None)
+        .map_err(|e| ModeChangeError::Encode(e.to_string()))?;
+    log.append(topics::MODES.name(), record, Durability::Synced)
+        .await
+        .map_err(err("publishing the mode change"))
 }

@@ -9,10 +9,11 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use ghost_log::{Durability, Header, LogError, Record, TopicSpec};
-use ghost_model::{Redactor, ServiceName, topics};
+use ghost_log::{Durability, LogError};
+use ghost_model::{Redactor, ServiceName};
 use ghost_schema::{ScrubConfigRecord, ScrubRuleRecord};
 use ghost_scrubber::{ScrubConfig, ScrubRule, Scrubber};
+use ghost_topics as topics;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -54,10 +55,6 @@ fn compile(c: &ScrubConfigBody) -> Result<Scrubber, ApiError> {
     .map_err(|e| ApiError::bad_request("bad_rule", e.to_string()))
 }
 
-fn scope_key(service: Option<&str>) -> String {
-    format!("scrub:{}", service.unwrap_or("*"))
-}
-
 fn check_service(state: &AppState, service: Option<&str>) -> Result<(), ApiError> {
     let Some(name) = service else { return Ok(()) };
     let name =
@@ -96,28 +93,16 @@ pub async fn put_config(State(state): State<AppState>, body: Bytes) -> Result<Re
         changed_at_us: ghost_model::clock::now_us(),
         actor: "api-key:admin".to_owned(),
     };
-    let value = ghost_schema::encode(&record)
+    let appended = topics::CONFIG
+        .record(&record, None)
         .map_err(|e| ApiError::internal("encoding the scrub config", &e))?;
-    state
-        .log
-        .create_topic(&TopicSpec::new(topics::CONFIG, 1).compacted())
+    topics::CONFIG
+        .ensure(&*state.log)
         .await
         .map_err(|e| ApiError::internal("creating the config topic", &e))?;
     let ack = state
         .log
-        .append(
-            topics::CONFIG,
-            Record {
-                key: Some(Bytes::from(scope_key(c.service.as_deref()))),
-                value: Some(Bytes::from(value)),
-                headers: vec![Header {
-                    name: "ghost-schema".to_owned(),
-                    value: Bytes::from_static(b"dev.ghost.ScrubConfig"),
-                }],
-                timestamp_ms: 0,
-            },
-            Durability::Synced,
-        )
+        .append(topics::CONFIG.name(), appended, Durability::Synced)
         .await
         .map_err(|e| ApiError::internal("saving the scrub config", &e))?;
     Ok(
@@ -139,11 +124,15 @@ pub async fn get_config(
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
     check_service(&state, q.service.as_deref())?;
-    let key = scope_key(q.service.as_deref());
+    let key = topics::scrub_scope_key(q.service.as_deref());
     let mut newest: Option<ScrubConfigRecord> = None;
     let mut from = 0;
     loop {
-        let batch = match state.log.read(topics::CONFIG, 0, from, 1024, None).await {
+        let batch = match state
+            .log
+            .read(topics::CONFIG.name(), 0, from, 1024, None)
+            .await
+        {
             Ok(b) => b,
             Err(LogError::UnknownTopic(_)) => break,
             Err(e) => return Err(ApiError::internal("reading scrub configs", &e)),
@@ -153,8 +142,7 @@ pub async fn get_config(
         let decoded = batch
             .iter()
             .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
-            .filter_map(|r| r.value.as_ref())
-            .filter_map(|v| ghost_schema::decode::<ScrubConfigRecord>(v).ok());
+            .filter_map(|r| topics::CONFIG.decode(r).ok());
         if let Some(rec) = decoded.last() {
             newest = Some(rec);
         }

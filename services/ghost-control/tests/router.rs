@@ -14,7 +14,8 @@ use axum::http::{Request, StatusCode};
 use ghost_control::{ApiKeys, AppState, MockInfo, ModeInfo, ServiceInfo, StateView, router};
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_log::{SharedLog, TopicSpec};
-use ghost_model::{Mode, ServiceName, topics};
+use ghost_model::{Mode, ServiceName};
+use ghost_topics as topics;
 use http_body_util::BodyExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -87,10 +88,10 @@ async fn app() -> (tempfile::TempDir, axum::Router, SharedLog, Arc<FakeView>) {
     let log: SharedLog = EmbeddedLog::open(EmbeddedConfig::new(dir.path().join("log")))
         .await
         .unwrap();
-    log.create_topic(&TopicSpec::new(topics::CAPTURES, 2))
+    log.create_topic(&TopicSpec::new(topics::CAPTURES.name(), 2))
         .await
         .unwrap();
-    log.create_topic(&TopicSpec::new(topics::MODES, 1).compacted())
+    log.create_topic(&TopicSpec::new(topics::MODES.name(), 1).compacted())
         .await
         .unwrap();
     let (keys, _) = ApiKeys::load_or_bootstrap(&dir.path().join("control"), Some(KEY)).unwrap();
@@ -179,7 +180,10 @@ async fn mode_change_is_a_record_on_the_log_with_a_barrier() {
     // The fake view never changes its mode, so the control plane answers 202.
     assert_eq!(s, StatusCode::ACCEPTED, "{j}");
     assert_eq!(j["offset"], 0);
-    let records = log.read(topics::MODES, 0, 0, 10, None).await.unwrap();
+    let records = log
+        .read(topics::MODES.name(), 0, 0, 10, None)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key.as_deref(), Some(&b"service:default"[..]));
     let change: ghost_schema::ModeChangeRecord =
@@ -222,7 +226,7 @@ async fn bad_mode_requests_change_nothing() {
         (StatusCode::NOT_FOUND, Some("unknown_service"))
     );
     assert_eq!(
-        log.end_offset(topics::MODES, 0).await.unwrap(),
+        log.end_offset(topics::MODES.name(), 0).await.unwrap(),
         0,
         "nothing was published"
     );
@@ -268,7 +272,10 @@ async fn scrub_configs_are_validated_saved_on_the_log_and_read_back() {
     });
     let (s, saved) = call_json(&app, "PUT", "/v1/scrub/config", config).await;
     assert_eq!(s, StatusCode::OK, "{saved}");
-    let records = log.read(topics::CONFIG, 0, 0, 10, None).await.unwrap();
+    let records = log
+        .read(topics::CONFIG.name(), 0, 0, 10, None)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key.as_deref(), Some(&b"scrub:default"[..]));
 
@@ -306,7 +313,7 @@ async fn scrub_configs_are_validated_saved_on_the_log_and_read_back() {
         assert!(!j["detail"].as_str().unwrap().is_empty());
     }
     assert_eq!(
-        log.read(topics::CONFIG, 0, 0, 10, None)
+        log.read(topics::CONFIG.name(), 0, 0, 10, None)
             .await
             .unwrap()
             .len(),
@@ -343,7 +350,9 @@ async fn scrub_test_previews_a_rule_set_without_saving() {
     );
     assert!(j["findings"]["email"].as_u64().unwrap() >= 1, "{j}");
     assert!(
-        log.read(topics::CONFIG, 0, 0, 10, None).await.is_err(),
+        log.read(topics::CONFIG.name(), 0, 0, 10, None)
+            .await
+            .is_err(),
         "nothing saved"
     );
     let (s, j) = call_json(

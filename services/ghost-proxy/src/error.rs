@@ -19,6 +19,8 @@ pub enum ProxyError {
     },
     #[error("invalid proxy configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Topic(#[from] ghost_topics::TopicError),
     #[error("log error while {context}: {source}")]
     Log {
         context: &'static str,

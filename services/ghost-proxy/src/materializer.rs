@@ -13,8 +13,8 @@ use crate::error::ProxyError;
 use crate::metrics::IoOp;
 use crate::state::ProxyState;
 use ghost_log::StoredRecord;
-use ghost_model::topics;
 use ghost_schema::{CaptureRecord, ModeChangeRecord};
+use ghost_topics as topics;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -64,14 +64,14 @@ pub(crate) async fn load(state: &Arc<ProxyState>) -> Result<(), ProxyError> {
     for p in 0..partitions {
         let end = state
             .log
-            .end_offset(topics::CAPTURES, p)
+            .end_offset(topics::CAPTURES.name(), p)
             .await
             .map_err(log_err("reading the captures end offset"))?;
         let mut next = 0;
         while next < end {
             let batch = state
                 .log
-                .read(topics::CAPTURES, p, next, READ_BATCH, None)
+                .read(topics::CAPTURES.name(), p, next, READ_BATCH, None)
                 .await
                 .map_err(log_err("loading captures"))?;
             let Some(last) = batch.last() else { break };
@@ -86,14 +86,14 @@ pub(crate) async fn load(state: &Arc<ProxyState>) -> Result<(), ProxyError> {
 
     let end = state
         .log
-        .end_offset(topics::MODES, 0)
+        .end_offset(topics::MODES.name(), 0)
         .await
         .map_err(log_err("reading the modes end offset"))?;
     let mut next = 0;
     while next < end {
         let batch = state
             .log
-            .read(topics::MODES, 0, next, READ_BATCH, None)
+            .read(topics::MODES.name(), 0, next, READ_BATCH, None)
             .await
             .map_err(log_err("loading modes"))?;
         let Some(last) = batch.last() else { break };
@@ -136,9 +136,13 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
                     continue;
                 }
                 let next = state.lock().next.get(p as usize).copied().unwrap_or(0);
-                let read = state
-                    .log
-                    .read(topics::CAPTURES, p, next, READ_BATCH, Some(TAIL_WAIT));
+                let read = state.log.read(
+                    topics::CAPTURES.name(),
+                    p,
+                    next,
+                    READ_BATCH,
+                    Some(TAIL_WAIT),
+                );
                 let batch = tokio::select! {
                     r = read => r,
                     _ = shutdown.changed() => break,
@@ -183,7 +187,7 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
             let next = *state.modes_applied.borrow();
             let read = state
                 .log
-                .read(topics::MODES, 0, next, READ_BATCH, Some(TAIL_WAIT));
+                .read(topics::MODES.name(), 0, next, READ_BATCH, Some(TAIL_WAIT));
             let batch = tokio::select! {
                 r = read => r,
                 _ = shutdown.changed() => break,

@@ -2,8 +2,6 @@
 
 use crate::request_stats::RequestStats;
 use metrics::{Counter, Gauge};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
 
 pub const REQUESTS_TOTAL: &str = "ghost_requests_total";
 pub const LIBRARY_SIZE: &str = "ghost_mock_library_size";
@@ -28,28 +26,17 @@ pub const TLS_CLIENT_HANDSHAKE_FAILURES_TOTAL: &str = "ghost_tls_client_handshak
 pub const JOURNAL_DROPPED_TOTAL: &str = "ghost_journal_dropped_total";
 pub const TLS_UPSTREAM_FAILURES_TOTAL: &str = "ghost_tls_upstream_failures_total";
 
-static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
-
-/// Installs the process-wide Prometheus recorder once; later calls reuse it.
-/// Only counters and gauges go through it (request durations are kept in
-/// `request_stats`), so it holds nothing that grows between scrapes and needs
-/// no upkeep thread; a histogram added here would need one again.
-pub fn install() -> Option<&'static PrometheusHandle> {
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok()?;
-            Some(handle)
-        })
-        .as_ref()
+/// Installs the process-wide recorder (see `ghost_telemetry::metrics`) and
+/// adds the request histogram, which the proxy keeps outside it, to its output.
+pub fn install() {
+    ghost_telemetry::metrics::install();
+    ghost_telemetry::metrics::add_section(|out| RequestStats::global().render_into(out));
 }
 
 /// Renders every metric in the Prometheus text format.
 pub fn render() -> String {
-    let mut out = install().map(PrometheusHandle::render).unwrap_or_default();
-    RequestStats::global().render_into(&mut out);
-    out
+    install();
+    ghost_telemetry::metrics::render()
 }
 
 /// How a request was answered; the `match_type` label.

@@ -8,14 +8,12 @@ use crate::codec::capture_bytes;
 use crate::metrics::{IoOp, Metrics};
 use crate::spans::CaptureTrace;
 use bytes::Bytes;
-use ghost_log::{Ack, Durability, Header, LogError, Record, SharedLog};
-use ghost_model::{Capture, CaptureParts, Redactor, topics};
+use ghost_log::{Ack, Durability, LogError, Record, SharedLog};
+use ghost_model::{Capture, CaptureParts, Redactor};
+use ghost_topics as topics;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-
-/// Header naming the Avro schema of a record's value, for humans and tools.
-pub const SCHEMA_HEADER: &str = "ghost-schema";
 
 /// Appends retried before a capture is given up (and counted).
 const APPEND_ATTEMPTS: u32 = 3;
@@ -57,18 +55,10 @@ impl Encoded {
 
     /// The log record; cheap to build again for a retry (the buffers are shared).
     fn record(&self) -> Record {
-        Record {
-            key: Some(self.key.clone()),
-            value: Some(self.value.clone()),
-            headers: vec![
-                Header {
-                    name: SCHEMA_HEADER.to_owned(),
-                    value: Bytes::from_static(b"dev.ghost.Capture"),
-                },
-                self.trace.record.header(),
-            ],
-            timestamp_ms: self.timestamp_ms,
-        }
+        let mut r =
+            topics::CAPTURES.encoded(self.key.clone(), self.value.clone(), self.timestamp_ms);
+        r.headers.push(self.trace.record.header());
+        r
     }
 }
 
@@ -231,7 +221,7 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
     };
     let records = group.iter().map(|(c, _)| c.record()).collect();
     let results = log
-        .append_batch(topics::CAPTURES, records, durability)
+        .append_batch(topics::CAPTURES.name(), records, durability)
         .await;
     for ((capture, ack), result) in group.drain(..).zip(results) {
         let result = match result {
@@ -249,7 +239,11 @@ async fn publish_group(log: &SharedLog, group: &mut Vec<Pending>, metrics: &Metr
         };
         metrics.captures_pending.decrement(1.0);
         if let Some(span) = capture.trace.span {
-            span.end(capture.trace.record, topics::CAPTURES, result.as_ref());
+            span.end(
+                capture.trace.record,
+                topics::CAPTURES.name(),
+                result.as_ref(),
+            );
         }
         if let Some(ack) = ack {
             let _ = ack.send(result);
@@ -270,7 +264,7 @@ async fn append(
         tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
         attempt += 1;
         match log
-            .append(topics::CAPTURES, capture.record(), durability)
+            .append(topics::CAPTURES.name(), capture.record(), durability)
             .await
         {
             Ok(ack) => {

@@ -16,8 +16,8 @@ use crate::service::RequestCtx;
 use crate::state::{Materialized, ProxyState};
 use crate::threads::Threads;
 use arc_swap::ArcSwap;
-use ghost_log::{SharedLog, TopicSpec};
-use ghost_model::topics;
+use ghost_log::SharedLog;
+use ghost_topics as topics;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
@@ -25,15 +25,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// The topics the proxy reads and writes, created if missing.
-pub fn topic_specs() -> [TopicSpec; 3] {
-    [
-        TopicSpec::new(topics::CAPTURES, topics::CAPTURES_PARTITIONS),
-        TopicSpec::new(topics::MODES, 1).compacted(),
-        TopicSpec::new(topics::LIBRARY, 1).compacted(),
-    ]
-}
 
 /// A proxy that is serving.
 #[derive(Debug)]
@@ -51,16 +42,12 @@ pub struct RunningProxy {
 /// Returns once the proxy is ready (the whole log applied).
 pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, ProxyError> {
     let routes = Routes::new(&config.services).map_err(|e| ProxyError::Config(e.to_string()))?;
-    for spec in topic_specs() {
-        log.create_topic(&spec)
-            .await
-            .map_err(|source| ProxyError::Log {
-                context: "creating topics",
-                source,
-            })?;
-    }
+    // The topics the proxy reads and writes.
+    topics::CAPTURES.ensure(&*log).await?;
+    topics::MODES.ensure(&*log).await?;
+    topics::LIBRARY.ensure(&*log).await?;
     let partitions = log
-        .topic(topics::CAPTURES)
+        .topic(topics::CAPTURES.name())
         .await
         .map_err(|source| ProxyError::Log {
             context: "reading the captures topic",

@@ -11,8 +11,9 @@ use crate::publisher::Publisher;
 use crate::routes::{Routes, ServiceRoute};
 use arc_swap::ArcSwap;
 use ghost_log::SharedLog;
-use ghost_model::{Mode, ServiceName, topics};
+use ghost_model::{Mode, ServiceName};
 use ghost_schema::ModeChangeRecord;
+use ghost_topics as topics;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -191,7 +192,7 @@ impl ProxyState {
     async fn end_offsets(&self, mut extra: Vec<(u32, u64)>) -> Vec<(u32, u64)> {
         let partitions = self.lock().next.len() as u32;
         for p in 0..partitions {
-            match self.log.end_offset(topics::CAPTURES, p).await {
+            match self.log.end_offset(topics::CAPTURES.name(), p).await {
                 Ok(end) => extra.push((p, end)),
                 Err(error) => {
                     tracing::warn!(%error, partition = p, "captures end offset unavailable")

@@ -13,12 +13,12 @@
 
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_model::topics;
 use ghost_proxy::{ProxyConfig, RunningProxy};
 use ghost_schema::{CaptureRecord, ModeRecord};
 use ghost_test_util::clients::{curl, urllib_get};
 use ghost_test_util::tls::{TestCa, TlsUpstream};
 use ghost_test_util::{Upstream, send};
+use ghost_topics as topics;
 use std::net::SocketAddr;
 use std::process::Output;
 use std::time::Duration;
@@ -79,8 +79,12 @@ async fn any_origin_is_recorded_under_its_own_service_and_replayed() {
     assert!(lib.len() >= 2);
     let service = format!("127.0.0.1-{}", up.addr.port());
     let mut captures = Vec::new();
-    for p in 0..topics::CAPTURES_PARTITIONS {
-        for r in log.read(topics::CAPTURES, p, 0, 100, None).await.unwrap() {
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
+        for r in log
+            .read(topics::CAPTURES.name(), p, 0, 100, None)
+            .await
+            .unwrap()
+        {
             captures
                 .push(ghost_schema::decode::<CaptureRecord>(r.value.as_ref().unwrap()).unwrap());
         }

@@ -14,12 +14,13 @@
 
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_model::{ServiceName, topics};
+use ghost_model::ServiceName;
 use ghost_proxy::{ProxyConfig, RunningProxy, ServiceConfig};
 use ghost_schema::{CaptureRecord, ModeRecord};
 use ghost_test_util::raw::{
     RawMessage, ScriptedUpstream, exchange, exchange_expecting_continue, parse_responses,
 };
+use ghost_topics as topics;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -545,8 +546,12 @@ async fn run_table(threads: usize, mode: ModeRecord) {
     }
     // LEARN: each forwarded exchange is captured as the client saw it.
     let mut captures = Vec::new();
-    for p in 0..topics::CAPTURES_PARTITIONS {
-        for r in log.read(topics::CAPTURES, p, 0, 1000, None).await.unwrap() {
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
+        for r in log
+            .read(topics::CAPTURES.name(), p, 0, 1000, None)
+            .await
+            .unwrap()
+        {
             captures
                 .push(ghost_schema::decode::<CaptureRecord>(r.value.as_ref().unwrap()).unwrap());
         }

@@ -11,10 +11,11 @@
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_log::trace::TraceParent;
-use ghost_model::{ServiceName, topics};
+use ghost_model::ServiceName;
 use ghost_proxy::{ProxyConfig, ServiceConfig};
 use ghost_schema::CaptureRecord;
 use ghost_test_util::{Upstream, send};
+use ghost_topics as topics;
 use http::{Method, StatusCode};
 use std::collections::HashMap;
 
@@ -52,8 +53,12 @@ async fn captures_continue_the_clients_trace_or_start_one() {
     proxy.state.catch_up().await;
 
     let mut traces = HashMap::new();
-    for p in 0..topics::CAPTURES_PARTITIONS {
-        for r in log.read(topics::CAPTURES, p, 0, 100, None).await.unwrap() {
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
+        for r in log
+            .read(topics::CAPTURES.name(), p, 0, 100, None)
+            .await
+            .unwrap()
+        {
             let c: CaptureRecord = ghost_schema::decode(r.value.as_ref().unwrap()).unwrap();
             let t = TraceParent::of(&r.headers).expect("every capture record is traced");
             traces.insert(c.uri, t);

@@ -12,10 +12,11 @@
 use async_trait::async_trait;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
 use ghost_log::{Ack, Durability, Log, LogError, Record, SharedLog, StoredRecord, TopicSpec};
-use ghost_model::{ServiceName, topics};
+use ghost_model::ServiceName;
 use ghost_proxy::{ProxyConfig, ServiceConfig};
 use ghost_schema::ModeRecord;
 use ghost_test_util::{Upstream, send};
+use ghost_topics as topics;
 use http::{Method, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +48,7 @@ impl Log for GatedLog {
         max: usize,
         wait: Option<Duration>,
     ) -> Result<Vec<StoredRecord>, LogError> {
-        if topic == topics::CAPTURES && !*self.open.borrow() {
+        if topic == topics::CAPTURES.name() && !*self.open.borrow() {
             let mut open = self.open.clone();
             let _ = tokio::time::timeout(wait.unwrap_or_default(), open.wait_for(|o| *o)).await;
             return Ok(Vec::new());

@@ -11,11 +11,12 @@
 
 use ghost_log::SharedLog;
 use ghost_log::embedded::{EmbeddedConfig, EmbeddedLog};
-use ghost_model::{ServiceName, topics};
+use ghost_model::ServiceName;
 use ghost_proxy::{ProxyConfig, RunningProxy, ServiceConfig, UpstreamTls};
 use ghost_schema::{CaptureRecord, ModeRecord};
 use ghost_test_util::send;
 use ghost_test_util::tls::{TestCa, TlsUpstream};
+use ghost_topics as topics;
 use http::{Method, StatusCode};
 use std::time::Duration;
 
@@ -73,8 +74,12 @@ async fn records_and_replays_an_https_upstream_over_h2() {
     // The capture says which protocol each side spoke.
     proxy.state.catch_up().await;
     let mut protocols = Vec::new();
-    for p in 0..topics::CAPTURES_PARTITIONS {
-        for r in log.read(topics::CAPTURES, p, 0, 10, None).await.unwrap() {
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
+        for r in log
+            .read(topics::CAPTURES.name(), p, 0, 10, None)
+            .await
+            .unwrap()
+        {
             let c: CaptureRecord = ghost_schema::decode(r.value.as_ref().unwrap()).unwrap();
             protocols.push((c.http_version, c.upstream_http_version));
         }

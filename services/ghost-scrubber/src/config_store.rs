@@ -6,12 +6,9 @@
 
 use crate::{ScrubConfig, ScrubRule, Scrubber, ScrubberError};
 use arc_swap::ArcSwap;
-use ghost_log::{LogError, SharedLog};
-use ghost_model::topics;
 use ghost_schema::ScrubConfigRecord;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// One compiled configuration.
 #[derive(Debug)]
@@ -114,26 +111,5 @@ impl ConfigStore {
             None => next.default = Some(compiled),
         }
         self.current.store(Arc::new(next));
-    }
-
-    /// Reads the config topic from `from`; returns the next offset. With `wait`,
-    /// blocks up to that long for new records.
-    pub async fn follow_once(
-        &self,
-        log: &SharedLog,
-        from: u64,
-        wait: Option<Duration>,
-    ) -> Result<u64, LogError> {
-        let mut next = from;
-        let records = log.read(topics::CONFIG, 0, next, 1024, wait).await?;
-        for rec in &records {
-            next = rec.offset + 1;
-            let Some(value) = &rec.value else { continue };
-            match ghost_schema::decode::<ScrubConfigRecord>(value) {
-                Ok(r) => self.apply(&r),
-                Err(error) => tracing::warn!(%error, offset = rec.offset, "config record skipped"),
-            }
-        }
-        Ok(next)
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! The engine does no I/O; a [`Scrubber`] is built once from a [`ScrubConfig`] and
 //! shared across threads. Quality is measured by `tests/corpus.rs`; see
-//! `docs/scrubber-quality.md`. The worker around it is separate: [`service`] turns
+//! `docs/scrubber-quality.md`. The worker around it is separate: [`handler`] turns
 //! a capture into a sealed scrubbed capture, [`config_store`] follows rule sets
 //! from `ghost.config.v1`, [`worker`] runs it on the shared worker loop, and
 //! [`seal`] holds the rule downstream stores keep: a sealed record is never
@@ -19,6 +19,7 @@
 
 mod body;
 pub mod config_store;
+pub mod handler;
 mod http;
 mod json;
 pub mod keys;
@@ -26,7 +27,6 @@ pub mod pii;
 mod report;
 pub mod rules;
 pub mod seal;
-pub mod service;
 pub mod worker;
 
 use std::borrow::Cow;

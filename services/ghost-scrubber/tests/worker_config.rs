@@ -10,7 +10,7 @@
 
 use ghost_schema::{CaptureRecord, HeaderRecord, ScrubConfigRecord, ScrubRuleRecord};
 use ghost_scrubber::config_store::ConfigStore;
-use ghost_scrubber::service::scrub_capture;
+use ghost_scrubber::handler::scrub_capture;
 
 fn capture(service: &str) -> CaptureRecord {
     CaptureRecord {

@@ -27,9 +27,9 @@ pub enum Command {
     /// `ghost proxy --log kafka://H:P --upstream URL --proxy-addr ADDR`.
     Proxy(ProxyArgs),
     /// Run one worker as its own process (several processes of one worker share
-    /// the topic's partitions through their consumer group).
-    #[command(subcommand)]
-    Worker(WorkerCommand),
+    /// the topic's partitions through their consumer group), with /healthz,
+    /// /readyz and /metrics on --admin-addr.
+    Worker(WorkerArgs),
     /// Manage the log's topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
@@ -91,6 +91,8 @@ pub struct ReplayArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Control plane listen address. Default 127.0.0.1:8000.
     #[arg(long, env = "GHOST_CONTROL_ADDR")]
     pub control_addr: Option<SocketAddr>,
@@ -100,6 +102,8 @@ pub struct UpArgs {
 pub struct ProxyArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
 }
 
 #[derive(Debug, Args)]
@@ -110,18 +114,60 @@ pub struct LogArgs {
     pub log: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum WorkerCommand {
-    /// PII scrubber: ghost.captures.v1 → ghost.scrubbed.v1.
-    Scrub {
-        #[command(flatten)]
-        log: LogArgs,
-        #[command(flatten)]
-        otel: OtelArgs,
-        /// Directory of the embedded log's data when --log is not given.
-        #[arg(long, env = "GHOST_DATA", default_value = "data")]
-        data: PathBuf,
-    },
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The worker to run.
+    #[arg(value_parser = worker_names())]
+    pub name: String,
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(flatten)]
+    pub otel: OtelArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Directory of the embedded log's data when --log is not given.
+    #[arg(long, env = "GHOST_DATA", default_value = "data")]
+    pub data: PathBuf,
+}
+
+/// The registry's workers, each with its one-line description, for `--help`.
+fn worker_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::workers::REGISTRY
+            .iter()
+            .map(|w| clap::builder::PossibleValue::new(w.name).help(w.about)),
+    )
+}
+
+/// How a process that runs workers is watched and stopped.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// Where /healthz, /readyz and /metrics are served (port 0 picks a free
+    /// port; the address is printed). Default 127.0.0.1:0.
+    #[arg(long, env = "GHOST_ADMIN_ADDR")]
+    pub admin_addr: Option<SocketAddr>,
+    /// Seconds from SIGTERM/SIGINT until everything must have stopped: the
+    /// batches in hand are finished and committed within it, what is not is
+    /// abandoned uncommitted (and redelivered on the next start).
+    #[arg(long, env = "GHOST_SHUTDOWN_DEADLINE", default_value_t = 30.0, value_parser = positive_secs)]
+    pub shutdown_deadline: f64,
+}
+
+impl HostArgs {
+    pub fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.shutdown_deadline)
+    }
+
+    pub fn admin(&self) -> SocketAddr {
+        self.admin_addr.unwrap_or(([127, 0, 0, 1], 0).into())
+    }
+}
+
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds in (0, 86400]")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,9 +313,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Topics(TopicsCommand::Apply { log, data, dry_run }) => {
             crate::topics::apply(log, data, dry_run).await
         }
-        Command::Worker(WorkerCommand::Scrub { log, otel, data }) => {
-            crate::workers::scrub(log, otel, data).await
-        }
+        Command::Worker(args) => crate::workers::run(args).await,
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
         Command::Record(args) => crate::run_cmd::record(args).await,
         Command::Replay(args) => crate::run_cmd::replay(args).await,

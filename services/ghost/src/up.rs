@@ -16,7 +16,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 const SERVICES_FILE: &str = "services.json";
 
 pub(crate) fn init_tracing() {
@@ -220,7 +219,7 @@ fn print_tls(out: &mut impl Write, proxy: &ghost_proxy::RunningProxy) -> std::io
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // Handlers first: a supervisor may signal as soon as the addresses print.
-    let mut signals = ghost_runtime::shutdown::Signals::install();
+    let mut signals = ghost_worker::shutdown::Signals::install();
     let Prepared {
         data,
         file,
@@ -231,7 +230,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
-    let workers = crate::workers::Workers::start_all(&log.shared());
+    let mut host = ghost_worker::Host::start(&log.shared(), crate::workers::REGISTRY);
+    let proxy_ready = proxy_health(&proxy);
+    host.add_component("proxy", proxy_ready.clone());
+    let admin = host.serve_admin(args.host.admin()).await?;
 
     let control_addr = args
         .control_addr
@@ -255,6 +257,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             "ghost control listening on http://{}",
             control.local_addr
         )?;
+        writeln!(out, "ghost admin listening on http://{admin}")?;
         writeln!(out, "ghost data in {}", data.display())?;
         if let BootstrapOutcome::Generated(key) = &control.bootstrap {
             writeln!(out, "ghost admin API key (shown once, store it): {key}")?;
@@ -269,20 +272,37 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     );
 
     signals.recv().await;
-    tracing::info!("shutting down: draining connections");
-    control.shutdown(SHUTDOWN_DEADLINE).await;
-    proxy.shutdown(SHUTDOWN_DEADLINE).await;
-    workers.stop(SHUTDOWN_DEADLINE).await;
+    // One deadline for everything: connections drain, queued captures reach
+    // the log, workers finish and commit their batches, then the log closes.
+    let deadline = tokio::time::Instant::now() + args.host.deadline();
+    let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+    tracing::info!(deadline = ?args.host.deadline(), "shutting down: draining connections");
+    proxy_ready.set(ghost_worker::HealthState::Stopping);
+    control.shutdown(left()).await;
+    proxy.shutdown(left()).await;
+    host.shutdown(left()).await;
     log.close().await?;
     crate::telemetry::stop(telemetry).await;
     tracing::info!("ghost stopped");
     Ok(())
 }
 
+/// The proxy as a component of `/readyz`: ready once it serves (it is, once
+/// started), not ready again while shutting down.
+fn proxy_health(proxy: &ghost_proxy::RunningProxy) -> ghost_worker::Health {
+    let health = ghost_worker::Health::default();
+    health.set(if proxy.state.is_ready() {
+        ghost_worker::HealthState::Running
+    } else {
+        ghost_worker::HealthState::Starting
+    });
+    health
+}
+
 /// `ghost proxy`: the proxy alone; modes arrive on the modes topic.
 pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     // Handlers first: a supervisor may signal as soon as the addresses print.
-    let mut signals = ghost_runtime::shutdown::Signals::install();
+    let mut signals = ghost_worker::shutdown::Signals::install();
     let Prepared {
         log,
         proxy: proxy_config,
@@ -292,14 +312,23 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
+    let mut host = ghost_worker::Host::start(&log.shared(), &[]);
+    let proxy_ready = proxy_health(&proxy);
+    host.add_component("proxy", proxy_ready.clone());
+    let admin = host.serve_admin(args.host.admin()).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ghost proxy listening on http://{}", proxy.local_addr)?;
         print_tls(&mut out, &proxy)?;
+        writeln!(out, "ghost admin listening on http://{admin}")?;
         out.flush()?;
     }
     signals.recv().await;
-    proxy.shutdown(SHUTDOWN_DEADLINE).await;
+    proxy_ready.set(ghost_worker::HealthState::Stopping);
+    let deadline = tokio::time::Instant::now() + args.host.deadline();
+    proxy.shutdown(args.host.deadline()).await;
+    host.shutdown(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await;
     log.close().await?;
     crate::telemetry::stop(telemetry).await;
     Ok(())

@@ -1,90 +1,69 @@
-//! `ghost worker <name>`: one worker as its own process; and the same workers as
-//! tasks inside `ghost up`.
+//! The worker registry, and `ghost worker <name>`: one worker as its own
+//! process under a worker host. `ghost up` runs the same registry in-process.
 
-use crate::cli::{LogArgs, OtelArgs};
+use crate::cli::WorkerArgs;
 use crate::log::OpenLog;
 use anyhow::Context;
 use ghost_log::SharedLog;
 use ghost_log::embedded::FsyncPolicy;
-use ghost_runtime::shutdown::{ShutdownTrigger, Signals};
-use ghost_runtime::{Health, Shutdown};
+use ghost_worker::{Health, Host, Shutdown, Signals, Spec, WorkerFuture};
 use std::io::Write;
-use std::path::PathBuf;
-use tokio::task::JoinHandle;
 
-/// Workers running as tasks of this process.
-pub struct Workers {
-    trigger: ShutdownTrigger,
-    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+/// Every worker ghost has. `ghost worker --help` lists them; `ghost up` runs
+/// them all.
+pub const REGISTRY: &[Spec] = &[Spec {
+    name: "scrub",
+    about: "PII scrubber: ghost.captures.v1 → ghost.scrubbed.v1 (sealed), rule sets from ghost.config.v1",
+    start: scrub,
+}];
+
+fn scrub(log: SharedLog, shutdown: Shutdown, health: Health) -> WorkerFuture {
+    Box::pin(async move {
+        ghost_scrubber::worker::run(log, shutdown, health)
+            .await
+            .map_err(Into::into)
+    })
 }
 
-impl Workers {
-    /// Starts the workers `ghost up` runs over its log.
-    pub fn start_all(log: &SharedLog) -> Self {
-        let (trigger, shutdown) = Shutdown::new();
-        let scrub = {
-            let log = log.clone();
-            tokio::spawn(async move {
-                ghost_scrubber::worker::run(log, shutdown, Health::default())
-                    .await
-                    .context("scrubber worker")
-            })
-        };
-        Self {
-            trigger,
-            tasks: vec![("scrub", scrub)],
-        }
-    }
-
-    /// Signal → drain (each worker finishes and commits its batch) → deadline.
-    pub async fn stop(self, deadline: std::time::Duration) {
-        self.trigger.trigger();
-        for (name, task) in self.tasks {
-            match tokio::time::timeout(deadline, task).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(error))) => {
-                    tracing::error!(worker = name, error = %format!("{error:#}"), "worker failed")
-                }
-                Ok(Err(error)) => tracing::error!(worker = name, %error, "worker task failed"),
-                Err(_) => tracing::warn!(worker = name, "worker still draining at the deadline"),
-            }
-        }
-    }
-}
-
-/// `ghost worker scrub`.
-pub async fn scrub(log_args: LogArgs, otel: OtelArgs, data: PathBuf) -> anyhow::Result<()> {
+/// `ghost worker <name>`.
+pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     crate::up::init_tracing();
     let mut signals = Signals::install();
-    let telemetry = crate::telemetry::start(otel.otlp, "ghost-worker-scrub")?;
+    let spec = REGISTRY
+        .iter()
+        .find(|s| s.name == args.name)
+        .with_context(|| format!("no worker named `{}`", args.name))?;
+    let telemetry =
+        crate::telemetry::start(args.otel.otlp, &format!("ghost-worker-{}", spec.name))?;
     let log = OpenLog::open(
-        &log_args,
-        &data,
+        &args.log,
+        &args.data,
         FsyncPolicy::Interval(std::time::Duration::from_millis(200)),
     )
     .await?;
-    let (trigger, shutdown) = Shutdown::new();
-    let health = Health::default();
-    let worker = tokio::spawn(ghost_scrubber::worker::run(log.shared(), shutdown, health));
+    let mut host = Host::start(&log.shared(), std::slice::from_ref(spec));
+    let admin = host.serve_admin(args.host.admin()).await?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "ghost worker scrub running")?;
+        writeln!(out, "ghost worker {} running", spec.name)?;
+        writeln!(out, "ghost admin listening on http://{admin}")?;
         out.flush()?;
     }
-    let mut worker = worker;
-    tokio::select! {
-        r = &mut worker => {
-            r.context("scrubber task")??;
-        }
-        _ = signals.recv() => {
-            trigger.trigger();
-            match tokio::time::timeout(ghost_runtime::shutdown::DEFAULT_DEADLINE, worker).await {
-                Ok(r) => r.context("scrubber task")??,
-                Err(_) => tracing::warn!("scrubber still draining at the deadline; exiting"),
-            }
-        }
-    }
+    let failed = tokio::select! {
+        (name, why) = host.stopped_early() => Some(format!("worker {name} stopped: {why}")),
+        _ = signals.recv() => None,
+    };
+    let ended = host.shutdown(args.host.deadline()).await;
     let closed = log.close().await;
     crate::telemetry::stop(telemetry).await;
+    if let Some(why) = failed {
+        anyhow::bail!(why);
+    }
+    if let Some((name, ghost_worker::Ended::Failed(why))) = ended
+        .iter()
+        .find(|(_, e)| matches!(e, ghost_worker::Ended::Failed(_)))
+    {
+        anyhow::bail!("worker {name} failed: {why}");
+    }
     closed
 }

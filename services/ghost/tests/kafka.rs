@@ -10,9 +10,9 @@
 )]
 
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
-use ghost_model::topics;
 use ghost_schema::ModeRecord;
 use ghost_test_util::{Broker, Ghost, Upstream, send};
+use ghost_topics as topics;
 use http::{Method, StatusCode};
 use std::path::Path;
 use std::time::Duration;
@@ -119,7 +119,7 @@ async fn topics_apply_sets_broker_configs_and_reports_drift() {
     // An operator made the captures topic first, with short retention and an
     // override of their own.
     log.create_topic_with(
-        &ghost_log::TopicSpec::new(topics::CAPTURES, 4),
+        &ghost_log::TopicSpec::new(topics::CAPTURES.name(), 4),
         1,
         &[
             ("retention.ms", "1000".to_owned()),
@@ -147,20 +147,35 @@ async fn topics_apply_sets_broker_configs_and_reports_drift() {
         "{text}"
     );
     assert!(
-        log.describe_topic(topics::MODES).await.unwrap().is_none(),
+        log.describe_topic(topics::MODES.name())
+            .await
+            .unwrap()
+            .is_none(),
         "a dry run creates nothing"
     );
 
     let (ok, out) = topics_apply(&url);
     // Everything missing was created with the files' settings either way.
-    let modes = log.describe_topic(topics::MODES).await.unwrap().unwrap();
+    let modes = log
+        .describe_topic(topics::MODES.name())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(modes.effective["cleanup.policy"], "compact", "{out}");
-    let scrubbed = log.describe_topic(topics::SCRUBBED).await.unwrap().unwrap();
+    let scrubbed = log
+        .describe_topic(topics::SCRUBBED.name())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(scrubbed.partitions, 4);
     assert_eq!(scrubbed.replication, 1);
     assert_eq!(scrubbed.effective["retention.ms"], "7776000000", "{out}");
     assert_eq!(scrubbed.effective["cleanup.policy"], "delete");
-    let captures = log.describe_topic(topics::CAPTURES).await.unwrap().unwrap();
+    let captures = log
+        .describe_topic(topics::CAPTURES.name())
+        .await
+        .unwrap()
+        .unwrap();
     if out.contains("ghost.captures.v1: updated retention.ms 1000 -> 604800000") {
         assert!(ok, "{out}");
         assert_eq!(captures.effective["retention.ms"], "604800000");

@@ -14,10 +14,10 @@ use bytes::Bytes;
 use ghost_log::kafka::{KafkaConfig, KafkaLog};
 use ghost_log::trace::TraceParent;
 use ghost_log::{Durability, Record, SharedLog};
-use ghost_model::topics;
 use ghost_schema::{CaptureRecord, HeaderRecord, ScrubbedCaptureRecord};
 use ghost_scrubber::seal::{Applied, SealedView};
 use ghost_test_util::Broker;
+use ghost_topics as topics;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -77,10 +77,10 @@ fn worker(url: &str) -> tokio::process::Child {
 
 async fn committed_all(log: &SharedLog) -> (u64, u64) {
     let (mut done, mut total) = (0, 0);
-    for p in 0..topics::CAPTURES_PARTITIONS {
-        let end = log.end_offset(topics::CAPTURES, p).await.unwrap();
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
+        let end = log.end_offset(topics::CAPTURES.name(), p).await.unwrap();
         let c = log
-            .committed("scrubber", topics::CAPTURES, p)
+            .committed("scrubber", topics::CAPTURES.name(), p)
             .await
             .unwrap()
             .unwrap_or(0);
@@ -151,7 +151,7 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
             for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
                 let records = chunk.iter().map(|&i| capture_record(i)).collect();
                 for r in log
-                    .append_batch(topics::CAPTURES, records, Durability::Synced)
+                    .append_batch(topics::CAPTURES.name(), records, Durability::Synced)
                     .await
                 {
                     r.unwrap();
@@ -179,14 +179,14 @@ async fn scrubber_survives_repeated_kill_9_and_loses_nothing() {
 
     let mut view = SealedView::default();
     let mut records = 0;
-    for p in 0..topics::CAPTURES_PARTITIONS {
+    for p in 0..topics::CAPTURES.spec().unwrap().partitions {
         // Read until nothing more arrives: this process did not produce to the
         // topic, and tansu's high watermark undercounts (it advances per batch).
         let mut from = 0;
         loop {
             let batch = log
                 .read(
-                    topics::SCRUBBED,
+                    topics::SCRUBBED.name(),
                     p,
                     from,
                     2000,
@@ -283,13 +283,13 @@ async fn two_scrubber_processes_split_the_kafka_partitions() {
     let (_b, mut b) = logged_worker(&url);
     let records = (0..n).map(capture_record).collect();
     for r in log
-        .append_batch(topics::CAPTURES, records, Durability::Synced)
+        .append_batch(topics::CAPTURES.name(), records, Durability::Synced)
         .await
     {
         r.unwrap();
     }
     // Both members own a share: disjoint, non-empty, together every partition.
-    let all: Vec<u32> = (0..topics::CAPTURES_PARTITIONS).collect();
+    let all: Vec<u32> = (0..topics::CAPTURES.spec().unwrap().partitions).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (pa, pb) = (a.borrow_and_update().clone(), b.borrow_and_update().clone());

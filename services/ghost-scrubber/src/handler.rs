@@ -1,16 +1,19 @@
-//! The scrubber's handler: one capture in, one sealed scrubbed capture out.
+//! The scrubber worker: each capture in, one sealed scrubbed capture out, with
+//! the rule set of its service.
 
 use crate::config_store::{Compiled, ConfigStore};
-use bytes::Bytes;
-use ghost_log::{Header, Record, StoredRecord};
-use ghost_model::{REDACTED, topics};
-use ghost_runtime::{HandleError, Handler, Output};
+use ghost_model::REDACTED;
 use ghost_schema::{CaptureRecord, FindingRecord, HeaderRecord, ScrubbedCaptureRecord};
+use ghost_topics::{self as topics, Topic};
+use ghost_worker::{Handled, Input, Output, Rejected, Transient, Worker};
 use std::sync::Arc;
+
+/// The consumer group (and `worker` metric label) of the scrubber.
+pub const WORKER_NAME: &str = "scrubber";
 
 /// Scrubs captures with the configuration of their service.
 #[derive(Debug)]
-pub struct ScrubHandler {
+pub struct ScrubWorker {
     pub store: Arc<ConfigStore>,
 }
 
@@ -82,29 +85,33 @@ pub fn scrub_capture(c: &Compiled, cap: CaptureRecord) -> ScrubbedCaptureRecord 
 }
 
 #[async_trait::async_trait]
-impl Handler for ScrubHandler {
-    async fn handle(&self, record: &StoredRecord) -> Result<Vec<Output>, HandleError> {
-        let value = record
-            .value
-            .as_ref()
-            .ok_or_else(|| HandleError::Permanent("capture record without a value".to_owned()))?;
-        let cap: CaptureRecord = ghost_schema::decode(value)
-            .map_err(|e| HandleError::Permanent(format!("undecodable capture: {e}")))?;
-        let compiled = self.store.for_service(&cap.service);
-        let scrubbed = scrub_capture(&compiled, cap);
-        let bytes =
-            ghost_schema::encode(&scrubbed).map_err(|e| HandleError::Permanent(e.to_string()))?;
-        Ok(vec![Output {
-            topic: topics::SCRUBBED.to_owned(),
-            record: Record {
-                key: Some(Bytes::from(scrubbed.service)),
-                value: Some(Bytes::from(bytes)),
-                headers: vec![Header {
-                    name: "ghost-schema".to_owned(),
-                    value: Bytes::from_static(b"dev.ghost.ScrubbedCapture"),
-                }],
-                timestamp_ms: scrubbed.started_at_us / 1000,
-            },
-        }])
+impl Worker for ScrubWorker {
+    type Input = CaptureRecord;
+
+    fn name(&self) -> &'static str {
+        WORKER_NAME
+    }
+
+    fn input(&self) -> Topic<CaptureRecord> {
+        topics::CAPTURES
+    }
+
+    async fn handle_batch(&self, batch: &[Input<CaptureRecord>]) -> Result<Handled, Transient> {
+        let mut handled = Handled::default();
+        for (index, input) in batch.iter().enumerate() {
+            let compiled = self.store.for_service(&input.value.service);
+            let scrubbed = scrub_capture(&compiled, input.value.clone());
+            match topics::SCRUBBED.record(&scrubbed, Some(&input.hop)) {
+                Ok(record) => handled.outputs.push(Output {
+                    topic: topics::SCRUBBED.name(),
+                    record,
+                }),
+                Err(e) => handled.rejected.push(Rejected {
+                    index,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        Ok(handled)
     }
 }

@@ -15,6 +15,20 @@ pub enum HealthState {
     Failed,
 }
 
+impl HealthState {
+    /// The state as `/readyz` reports it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthState::Starting => "starting",
+            HealthState::Running => "running",
+            HealthState::Degraded => "degraded",
+            HealthState::Stopping => "stopping",
+            HealthState::Stopped => "stopped",
+            HealthState::Failed => "failed",
+        }
+    }
+}
+
 /// Shared, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Health {
