@@ -22,6 +22,16 @@ pub struct Entry<T> {
     pub value: T,
 }
 
+/// Records read from one partition in one step, in offset order.
+#[derive(Debug, Clone)]
+pub struct Batch<T> {
+    pub partition: u32,
+    /// The decoded records (undecodable ones are skipped).
+    pub entries: Vec<Entry<T>>,
+    /// The offset after the last record read, decoded or not.
+    pub next: u64,
+}
+
 /// What one read applied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Step {
@@ -60,12 +70,12 @@ impl<T: Contract> Follower<T> {
     }
 
     /// Reads up to `max` records (waiting up to `wait` for the first) and
-    /// hands the decoded ones, in order, to `apply` (not called when none).
+    /// hands them, decoded and in order, to `apply` (not called when none).
     pub async fn step(
         &mut self,
         max: usize,
         wait: Option<Duration>,
-        apply: &mut (dyn FnMut(u32, Vec<Entry<T>>) + Send),
+        apply: &mut (dyn FnMut(Batch<T>) + Send),
     ) -> Result<Step, LogError> {
         let records = self
             .log
@@ -92,7 +102,11 @@ impl<T: Contract> Follower<T> {
                 }
             }
         }
-        apply(self.partition, entries);
+        apply(Batch {
+            partition: self.partition,
+            entries,
+            next: self.next,
+        });
         Ok(step)
     }
 
@@ -100,7 +114,7 @@ impl<T: Contract> Follower<T> {
     /// records skipped.
     pub async fn catch_up(
         &mut self,
-        apply: &mut (dyn FnMut(u32, Vec<Entry<T>>) + Send),
+        apply: &mut (dyn FnMut(Batch<T>) + Send),
     ) -> Result<usize, LogError> {
         let end = self
             .log
@@ -139,7 +153,7 @@ impl<T: Contract> TableFollower<T> {
     /// Applies everything present now, partition by partition.
     pub async fn catch_up(
         &mut self,
-        apply: &mut (dyn FnMut(u32, Vec<Entry<T>>) + Send),
+        apply: &mut (dyn FnMut(Batch<T>) + Send),
     ) -> Result<usize, LogError> {
         let mut skipped = 0;
         for part in &mut self.parts {
@@ -153,7 +167,7 @@ impl<T: Contract> TableFollower<T> {
     pub async fn step(
         &mut self,
         wait: Duration,
-        apply: &mut (dyn FnMut(u32, Vec<Entry<T>>) + Send),
+        apply: &mut (dyn FnMut(Batch<T>) + Send),
     ) -> Result<Step, LogError> {
         let mut total = Step::default();
         for part in &mut self.parts {
@@ -176,7 +190,7 @@ impl<T: Contract> TableFollower<T> {
     pub async fn run(
         mut self,
         mut shutdown: Shutdown,
-        mut apply: impl FnMut(u32, Vec<Entry<T>>) + Send,
+        mut apply: impl FnMut(Batch<T>) + Send,
     ) {
         while !shutdown.is_triggered() {
             tokio::select! {

@@ -19,7 +19,7 @@ pub mod shutdown;
 mod span;
 pub mod worker;
 
-pub use follower::{Entry, Follower, TableFollower};
+pub use follower::{Batch, Entry, Follower, TableFollower};
 pub use health::{Health, HealthState};
 pub use host::{Ended, Host, HostError, Spec, WorkerFuture};
 pub use shutdown::{Shutdown, ShutdownTrigger, Signals};

@@ -1,4 +1,5 @@
-//! Keeps the in-RAM library and mode table in step with the log.
+//! Keeps the in-RAM library and mode table in step with the log, through the
+//! worker platform's followers.
 //!
 //! At start-up everything up to the current end of the captures and modes topics
 //! is applied before the proxy serves (so a restart never serves a half library).
@@ -12,9 +13,9 @@ use crate::codec::record_to_capture;
 use crate::error::ProxyError;
 use crate::metrics::IoOp;
 use crate::state::ProxyState;
-use ghost_log::StoredRecord;
 use ghost_schema::{CaptureRecord, ModeChangeRecord};
 use ghost_topics as topics;
+use ghost_worker::{Batch, Follower};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -33,95 +34,81 @@ fn log_err(context: &'static str) -> impl FnOnce(ghost_log::LogError) -> ProxyEr
     move |source| ProxyError::Log { context, source }
 }
 
-/// Applies a batch of capture records to the builder.
-fn apply_captures(state: &ProxyState, partition: u32, records: &[StoredRecord]) {
-    let mut decoded = Vec::with_capacity(records.len());
-    for r in records {
-        let Some(value) = &r.value else { continue };
-        match ghost_schema::decode::<CaptureRecord>(value) {
-            Ok(rec) => decoded.push(record_to_capture(rec, &state.config.redactor)),
-            Err(error) => {
-                state.metrics.io_error(IoOp::Decode);
-                tracing::warn!(%error, partition, offset = r.offset, "capture record skipped");
-            }
-        }
-    }
+/// Applies a batch of captures to the builder and advances the partition's
+/// applied offset, under one lock (what is applied and where it ends agree).
+fn apply_captures(state: &ProxyState, batch: Batch<CaptureRecord>) {
+    let decoded: Vec<_> = batch
+        .entries
+        .into_iter()
+        .map(|e| record_to_capture(e.value, &state.config.redactor))
+        .collect();
     let mut m = state.lock();
     for c in &decoded {
         if let Err(reason) = m.builder.apply(c) {
             tracing::debug!(?reason, capture = c.id(), "capture not servable");
         }
     }
-    if let (Some(last), Some(next)) = (records.last(), m.next.get_mut(partition as usize)) {
-        *next = last.offset + 1;
+    if let Some(next) = m.next.get_mut(batch.partition as usize) {
+        *next = (*next).max(batch.next);
     }
+}
+
+fn apply_modes(state: &Arc<ProxyState>, batch: Batch<ModeChangeRecord>, replaying: bool) {
+    for e in batch.entries {
+        state.apply_mode(e.offset, e.value, replaying);
+    }
+}
+
+fn count_skipped(state: &ProxyState, skipped: usize) {
+    for _ in 0..skipped {
+        state.metrics.io_error(IoOp::Decode);
+    }
+}
+
+/// The followers that keep the proxy's state in step, positioned where
+/// [`load`] left them.
+pub(crate) struct Followers {
+    captures: Vec<Follower<CaptureRecord>>,
+    modes: Follower<ModeChangeRecord>,
 }
 
 /// Loads every capture and mode record present now. Returns when the library and
 /// mode table reflect the whole log.
-pub(crate) async fn load(state: &Arc<ProxyState>) -> Result<(), ProxyError> {
+pub(crate) async fn load(state: &Arc<ProxyState>) -> Result<Followers, ProxyError> {
     let partitions = state.lock().next.len() as u32;
+    let mut captures = Vec::with_capacity(partitions as usize);
     for p in 0..partitions {
-        let end = state
-            .log
-            .end_offset(topics::CAPTURES.name(), p)
+        let mut f = Follower::new(state.log.clone(), topics::CAPTURES, p, 0);
+        let skipped = f
+            .catch_up(&mut |b| apply_captures(state, b))
             .await
-            .map_err(log_err("reading the captures end offset"))?;
-        let mut next = 0;
-        while next < end {
-            let batch = state
-                .log
-                .read(topics::CAPTURES.name(), p, next, READ_BATCH, None)
-                .await
-                .map_err(log_err("loading captures"))?;
-            let Some(last) = batch.last() else { break };
-            next = last.offset + 1;
-            apply_captures(state, p, &batch);
-        }
+            .map_err(log_err("loading captures"))?;
+        count_skipped(state, skipped);
         if let Some(n) = state.lock().next.get_mut(p as usize) {
-            *n = (*n).max(end);
+            *n = (*n).max(f.next());
         }
+        captures.push(f);
     }
     state.publish_snapshot();
 
-    let end = state
-        .log
-        .end_offset(topics::MODES.name(), 0)
+    let mut modes = Follower::new(state.log.clone(), topics::MODES, 0, 0);
+    let skipped = modes
+        .catch_up(&mut |b| apply_modes(state, b, true))
         .await
-        .map_err(log_err("reading the modes end offset"))?;
-    let mut next = 0;
-    while next < end {
-        let batch = state
-            .log
-            .read(topics::MODES.name(), 0, next, READ_BATCH, None)
-            .await
-            .map_err(log_err("loading modes"))?;
-        let Some(last) = batch.last() else { break };
-        next = last.offset + 1;
-        apply_modes(state, &batch, true);
-    }
-    state.modes_applied.send_replace(next.max(end));
-    Ok(())
-}
-
-fn apply_modes(state: &Arc<ProxyState>, records: &[StoredRecord], replaying: bool) {
-    for r in records {
-        let Some(value) = &r.value else { continue };
-        match ghost_schema::decode::<ModeChangeRecord>(value) {
-            Ok(rec) => state.apply_mode(r.offset, rec, replaying),
-            Err(error) => {
-                state.metrics.io_error(IoOp::Decode);
-                tracing::warn!(%error, offset = r.offset, "mode record skipped");
-            }
-        }
-    }
+        .map_err(log_err("loading modes"))?;
+    count_skipped(state, skipped);
+    state.modes_applied.send_replace(modes.next());
+    Ok(Followers { captures, modes })
 }
 
 /// Starts the tailing tasks; they stop when `shutdown` turns true.
-pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<bool>) {
-    let partitions = state.lock().next.len() as u32;
+pub(crate) fn spawn_tails(
+    state: &Arc<ProxyState>,
+    followers: Followers,
+    shutdown: watch::Receiver<bool>,
+) {
     let (dirty_tx, dirty_rx) = watch::channel(());
-    for p in 0..partitions {
+    for mut follower in followers.captures {
         let state = state.clone();
         let mut shutdown = shutdown.clone();
         let dirty = dirty_tx.clone();
@@ -135,30 +122,27 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
                     }
                     continue;
                 }
-                let next = state.lock().next.get(p as usize).copied().unwrap_or(0);
-                let read = state.log.read(
-                    topics::CAPTURES.name(),
-                    p,
-                    next,
-                    READ_BATCH,
-                    Some(TAIL_WAIT),
-                );
-                let batch = tokio::select! {
-                    r = read => r,
-                    _ = shutdown.changed() => break,
+                let step = {
+                    let state = &state;
+                    let mut apply = |b| apply_captures(state, b);
+                    let read = follower.step(READ_BATCH, Some(TAIL_WAIT), &mut apply);
+                    tokio::select! {
+                        r = read => r,
+                        _ = shutdown.changed() => break,
+                    }
                 };
-                match batch {
-                    Ok(batch) if !batch.is_empty() => {
-                        apply_captures(&state, p, &batch);
+                match step {
+                    Ok(step) if step.read > 0 => {
+                        count_skipped(&state, step.skipped);
                         dirty.send_replace(());
-                        if batch.len() < READ_BATCH {
+                        if step.read < READ_BATCH {
                             tokio::time::sleep(TAIL_LINGER).await;
                         }
                     }
                     Ok(_) => {}
                     Err(error) => {
                         state.metrics.io_error(IoOp::LogRead);
-                        tracing::warn!(%error, partition = p, "captures tail read failed; retrying");
+                        tracing::warn!(%error, partition = follower.partition(), "captures tail read failed; retrying");
                         tokio::time::sleep(TAIL_WAIT).await;
                     }
                 }
@@ -182,21 +166,23 @@ pub(crate) fn spawn_tails(state: &Arc<ProxyState>, shutdown: watch::Receiver<boo
     }
     let state = state.clone();
     let mut shutdown = shutdown;
+    let mut modes = followers.modes;
     tokio::spawn(async move {
         while !*shutdown.borrow() {
-            let next = *state.modes_applied.borrow();
-            let read = state
-                .log
-                .read(topics::MODES.name(), 0, next, READ_BATCH, Some(TAIL_WAIT));
-            let batch = tokio::select! {
-                r = read => r,
-                _ = shutdown.changed() => break,
+            let step = {
+                let state = &state;
+                let mut apply = |b| apply_modes(state, b, false);
+                let read = modes.step(READ_BATCH, Some(TAIL_WAIT), &mut apply);
+                tokio::select! {
+                    r = read => r,
+                    _ = shutdown.changed() => break,
+                }
             };
-            match batch {
-                Ok(batch) => {
-                    if let Some(last) = batch.last() {
-                        apply_modes(&state, &batch, false);
-                        state.modes_applied.send_replace(last.offset + 1);
+            match step {
+                Ok(step) => {
+                    count_skipped(&state, step.skipped);
+                    if step.read > 0 {
+                        state.modes_applied.send_replace(modes.next());
                     }
                 }
                 Err(error) => {

@@ -107,7 +107,7 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     });
 
     let loaded = std::time::Instant::now();
-    materializer::load(&state).await?;
+    let followers = materializer::load(&state).await?;
     tracing::info!(
         recordings = state.library().len(),
         elapsed_ms = loaded.elapsed().as_millis() as u64,
@@ -126,7 +126,7 @@ pub async fn start(config: ProxyConfig, log: SharedLog) -> Result<RunningProxy, 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let _ = state.own_ports.set(vec![local_addr.port()]);
     let _ = state.local_addr.set(local_addr);
-    materializer::spawn_tails(&state, shutdown_rx.clone());
+    materializer::spawn_tails(&state, followers, shutdown_rx.clone());
     state.ready.send_replace(true);
     let threads = if state.config.threads == 0 {
         Threads::shared(&state, &shutdown_rx)

@@ -46,8 +46,8 @@ pub async fn run(
         })?;
     let apply = {
         let store = store.clone();
-        move |_: u32, entries: Vec<ghost_worker::Entry<ghost_schema::ScrubConfigRecord>>| {
-            for e in entries {
+        move |batch: ghost_worker::Batch<ghost_schema::ScrubConfigRecord>| {
+            for e in batch.entries {
                 store.apply(&e.value);
             }
         }
