@@ -70,6 +70,11 @@ pub struct TopicSpec {
     /// Compacted topics keep only the newest record per key (after compaction runs).
     #[serde(default)]
     pub compacted: bool,
+    /// How long records are kept (`-1`: forever), where the backend enforces
+    /// retention (Kafka); `None` leaves the backend's default. Applied when a
+    /// topic is created; `ghost topics apply` reconciles existing ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_ms: Option<i64>,
 }
 
 impl TopicSpec {
@@ -78,6 +83,7 @@ impl TopicSpec {
             name: name.into(),
             partitions,
             compacted: false,
+            retention_ms: None,
         }
     }
 

@@ -49,6 +49,11 @@ class Handler(BaseHTTPRequestHandler):
                 indent=2,
             ).encode() + b"\n"
             return self.send(200, body, [("Content-Type", "application/json")])
+        if path == "/metrics":
+            # The upstream's own metrics: ghost must record and replay them like
+            # any other path (its own live under /_ghost/).
+            body = b"# TYPE app_requests_total counter\napp_requests_total 7\n"
+            return self.send(200, body, [("Content-Type", "text/plain; version=0.0.4")])
         if path == "/binary":
             return self.send(200, bytes(range(256)) * 16, [("Content-Type", "application/octet-stream")])
         if path == "/gzip":

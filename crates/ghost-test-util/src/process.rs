@@ -16,6 +16,8 @@ pub struct Ghost {
     /// The TLS listener, when interception is on.
     pub tls: Option<SocketAddr>,
     pub control: SocketAddr,
+    /// The admin endpoint (/healthz, /readyz, /metrics).
+    pub admin: Option<SocketAddr>,
     pub data: PathBuf,
     child: Child,
 }
@@ -69,7 +71,7 @@ impl Ghost {
             .expect("spawn ghost");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let (mut proxy, mut control, mut tls) = (None, None, None);
+        let (mut proxy, mut control, mut tls, mut admin) = (None, None, None, None);
         let read = async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(a) = line.strip_prefix("ghost proxy listening on http://") {
@@ -81,7 +83,10 @@ impl Ghost {
                 if let Some(a) = line.strip_prefix("ghost control listening on http://") {
                     control = Some(a.parse().unwrap());
                 }
-                if proxy.is_some() && (control.is_some() || !with_control) {
+                if let Some(a) = line.strip_prefix("ghost admin listening on http://") {
+                    admin = Some(a.parse().unwrap());
+                }
+                if proxy.is_some() && admin.is_some() && (control.is_some() || !with_control) {
                     break;
                 }
             }
@@ -95,6 +100,7 @@ impl Ghost {
             proxy: proxy.expect("proxy address printed"),
             tls,
             control: control.unwrap_or_else(|| "0.0.0.0:0".parse().unwrap()),
+            admin,
             data: data.to_path_buf(),
             child,
         }
@@ -136,6 +142,28 @@ impl Ghost {
     /// SIGKILL: no shutdown, no flush.
     pub async fn kill9(mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, and the process must exit cleanly within `deadline` (plus 2 s
+    /// of scheduling slack); it is SIGKILLed and the test fails otherwise.
+    /// Returns how long it took.
+    pub async fn stop_within(mut self, deadline: Duration) -> Duration {
+        let started = std::time::Instant::now();
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        let waited =
+            tokio::time::timeout(deadline + Duration::from_secs(2), self.child.wait()).await;
+        let Ok(status) = waited else {
+            let _ = self.child.kill().await;
+            panic!("ghost still running {deadline:?} after SIGTERM: killed");
+        };
+        let status = status.unwrap();
+        assert!(status.success(), "ghost exited with {status}");
+        started.elapsed()
     }
 
     /// SIGTERM and wait for a clean exit.

@@ -55,6 +55,7 @@ impl TopicFile {
             name: self.name.clone(),
             partitions: self.partitions,
             compacted: self.cleanup_policy == "compact",
+            retention_ms: Some(self.retention_ms),
         }
     }
 }

@@ -187,11 +187,7 @@ impl<T: Contract> TableFollower<T> {
     }
 
     /// Tails the topic until `shutdown` triggers, retrying read failures.
-    pub async fn run(
-        mut self,
-        mut shutdown: Shutdown,
-        mut apply: impl FnMut(Batch<T>) + Send,
-    ) {
+    pub async fn run(mut self, mut shutdown: Shutdown, mut apply: impl FnMut(Batch<T>) + Send) {
         while !shutdown.is_triggered() {
             tokio::select! {
                 r = self.step(Duration::from_millis(500), &mut apply) => {

@@ -5,76 +5,16 @@ use crate::log::OpenLog;
 use anyhow::Context;
 use ghost_log::embedded::FsyncPolicy;
 use ghost_log::kafka::KafkaLog;
-use ghost_log::{LogError, SharedLog, TopicSpec};
-use serde::Deserialize;
+use ghost_log::{LogError, SharedLog};
+use ghost_topics::TopicFile;
 use std::path::PathBuf;
 
-/// The files of `topics/`, compiled in so the binary carries its own contract.
-const FILES: [(&str, &str); 6] = [
-    (
-        "ghost.captures.v1.toml",
-        include_str!("../../../topics/ghost.captures.v1.toml"),
-    ),
-    (
-        "ghost.modes.v1.toml",
-        include_str!("../../../topics/ghost.modes.v1.toml"),
-    ),
-    (
-        "ghost.library.v1.toml",
-        include_str!("../../../topics/ghost.library.v1.toml"),
-    ),
-    (
-        "ghost.scrubbed.v1.toml",
-        include_str!("../../../topics/ghost.scrubbed.v1.toml"),
-    ),
-    (
-        "ghost.config.v1.toml",
-        include_str!("../../../topics/ghost.config.v1.toml"),
-    ),
-    (
-        "ghost.deadletter.v1.toml",
-        include_str!("../../../topics/ghost.deadletter.v1.toml"),
-    ),
-];
-
-/// One topic file.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TopicFile {
-    pub name: String,
-    pub key: String,
-    pub partitions: u32,
-    pub replication: u32,
-    pub cleanup_policy: String,
-    pub retention_ms: i64,
-    pub schema: String,
-}
-
-impl TopicFile {
-    pub fn spec(&self) -> TopicSpec {
-        TopicSpec {
-            name: self.name.clone(),
-            partitions: self.partitions,
-            compacted: self.cleanup_policy == "compact",
-        }
-    }
-}
-
-pub fn files() -> anyhow::Result<Vec<TopicFile>> {
-    FILES
-        .iter()
-        .map(|(name, text)| {
-            toml::from_str(text).with_context(|| format!("topics/{name} is invalid"))
-        })
-        .collect()
-}
-
 pub async fn apply(log_args: LogArgs, data: PathBuf, dry_run: bool) -> anyhow::Result<()> {
-    let files = files()?;
+    let files = ghost_topics::files()?;
     let absent = crate::log::embedded_dir(&log_args, &data).is_some_and(|dir| !dir.exists());
     if dry_run && absent {
         // Opening would create the log directory; a dry run changes nothing.
-        for file in &files {
+        for file in files {
             println!("{}: missing (would be created)", file.name);
         }
         anyhow::bail!(
@@ -87,7 +27,7 @@ pub async fn apply(log_args: LogArgs, data: PathBuf, dry_run: bool) -> anyhow::R
     let drift = match &log {
         OpenLog::Kafka(kafka) => {
             let mut drift = 0;
-            for file in &files {
+            for file in files {
                 drift += kafka_topic(kafka, file, dry_run).await?;
             }
             drift
@@ -95,7 +35,7 @@ pub async fn apply(log_args: LogArgs, data: PathBuf, dry_run: bool) -> anyhow::R
         OpenLog::Embedded(_) => {
             let shared = log.shared();
             let mut drift = 0;
-            for file in &files {
+            for file in files {
                 drift += embedded_topic(&shared, file, dry_run).await?;
             }
             println!(

@@ -77,6 +77,12 @@ impl KafkaLog {
             TopicReplication::Fixed(replication as i32),
         )
         .set("cleanup.policy", policy);
+        let retention = spec.retention_ms.map(|ms| ms.to_string());
+        if let Some(ms) = &retention
+            && !configs.iter().any(|(k, _)| *k == "retention.ms")
+        {
+            new = new.set("retention.ms", ms);
+        }
         for (k, v) in configs {
             new = new.set(k, v);
         }
@@ -211,6 +217,7 @@ impl KafkaLog {
         let spec = TopicSpec {
             name: topic.to_owned(),
             partitions,
+            retention_ms: None,
             compacted: self.compacted(topic).await,
         };
         lock(&self.specs).insert(topic.to_owned(), spec.clone());
