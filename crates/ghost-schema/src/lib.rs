@@ -26,6 +26,7 @@ mod error;
 mod records;
 mod registry;
 mod scrub_records;
+pub mod seal;
 
 pub use apache_avro::Schema;
 pub use capture_writer::{CAPTURE_WRITER_VERSION, CaptureFields, encode_capture};

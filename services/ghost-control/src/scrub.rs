@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use ghost_log::{Durability, LogError};
 use ghost_model::{Redactor, ServiceName};
 use ghost_schema::{ScrubConfigRecord, ScrubRuleRecord};
-use ghost_scrubber::{ScrubConfig, ScrubRule, Scrubber};
+use ghost_scrub::{ScrubConfig, ScrubRule, Scrubber};
 use ghost_topics as topics;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

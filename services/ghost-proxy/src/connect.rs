@@ -8,7 +8,7 @@
 use crate::body::ProxyBody;
 use crate::intercept::{self, TunnelOrigin};
 use crate::origins::service_name;
-use crate::service::{RequestCtx, Resp, err, origin_error};
+use crate::request::{RequestCtx, Resp, err, origin_error};
 use crate::state::ProxyState;
 use ghost_model::Mode;
 use http::uri::{Authority, Scheme};
@@ -78,15 +78,19 @@ pub(crate) async fn connect(ctx: &Arc<RequestCtx>, mut req: Request<Incoming>) -
             ),
         );
     }
-    let host = crate::routes::bare_host(authority.host());
+    let host = crate::routing::bare_host(authority.host());
     let upstream =
         match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(e)) => {
+                tracing::debug!(error = %e, %authority, "tunnel connect failed");
                 return err(
                     StatusCode::BAD_GATEWAY,
                     "tunnel_connect_failed",
-                    format!("cannot connect to {authority}: {e}"),
+                    format!(
+                        "cannot connect to {authority}: {}",
+                        crate::failure::io_reason(&e)
+                    ),
                 );
             }
             Err(_) => {

@@ -4,11 +4,12 @@
 //! unless captures are durable).
 
 use crate::body::{ProxyBody, TeeBody};
+use crate::failure::upstream_failure;
 use crate::library::recording::bodiless;
 use crate::metrics::{IoOp, MatchType};
 use crate::outbound;
-use crate::routes::ServiceRoute;
-use crate::service::{RequestCtx, Resp, err, read_body};
+use crate::request::{RequestCtx, Resp, err, read_body};
+use crate::routing::ServiceRoute;
 use crate::spans::{CaptureTrace, RequestSpan};
 use crate::state::ProxyState;
 use crate::upstream::Link;
@@ -39,33 +40,6 @@ fn version_str(v: Version) -> &'static str {
         Version::HTTP_2 => "HTTP/2",
         Version::HTTP_3 => "HTTP/3",
         _ => "HTTP/1.1",
-    }
-}
-
-/// Why a request could not be sent upstream.
-struct UpstreamFailure {
-    /// The error and its causes, as one line.
-    detail: String,
-    /// The TLS reason, when the TLS handshake or a certificate failed.
-    tls: Option<String>,
-}
-
-fn failure(e: &(dyn std::error::Error + 'static)) -> UpstreamFailure {
-    // hyper's client errors say little on their own ("client error (Connect)"):
-    // the causes carry the reason.
-    let mut detail = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !detail.contains(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
-        }
-        cur = c.source();
-    }
-    UpstreamFailure {
-        detail,
-        tls: crate::upstream_tls::tls_failure(e),
     }
 }
 
@@ -163,18 +137,25 @@ pub(crate) async fn forward(
     });
 
     let sent = match &route.https {
-        _ if via_link => link.send(route, out).await.map_err(|e| failure(&e)),
+        _ if via_link => link
+            .send(route, out)
+            .await
+            .map_err(|e| upstream_failure(&e)),
         Some(https) => match https.pool.request(out).await {
             Ok(r) => Ok(r),
             Err(e) => {
-                let mut f = failure(&e);
+                let mut f = upstream_failure(&e);
                 if f.tls.is_none() {
                     f.tls = https.diagnose(&route.authority).await;
                 }
                 Err(f)
             }
         },
-        None => ctx.client.request(out).await.map_err(|e| failure(&e)),
+        None => ctx
+            .client
+            .request(out)
+            .await
+            .map_err(|e| upstream_failure(&e)),
     };
     if let (Some(s), Some((call, at))) = (span, call) {
         let outcome = match &sent {
@@ -202,7 +183,7 @@ pub(crate) async fn forward(
                 None => {
                     let detail = format!(
                         "upstream {} for service `{}` failed: {}",
-                        route.upstream, route.name, e.detail
+                        route.upstream, route.name, e.reason
                     );
                     ("upstream_unavailable", detail)
                 }
@@ -274,7 +255,17 @@ async fn durable(
         Ok(c) => c.to_bytes(),
         Err(e) => {
             state.metrics.io_error(IoOp::Upstream);
-            let detail = format!("upstream response could not be recorded durably: {e}");
+            tracing::warn!(error = %crate::failure::chain(&*e), "upstream response body failed");
+            let detail = if e.is::<http_body_util::LengthLimitError>() {
+                format!(
+                    "the upstream response exceeds the {cap}-byte capture limit, so it cannot be recorded durably"
+                )
+            } else {
+                format!(
+                    "the upstream response could not be read: {}",
+                    crate::failure::reason(&*e)
+                )
+            };
             return (
                 err(StatusCode::BAD_GATEWAY, "upstream_body", detail),
                 MatchType::Error,
@@ -284,7 +275,8 @@ async fn durable(
     capture.response_body = body.clone();
     capture.duration_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
     if let Err(e) = state.publisher.publish_durable(capture, trace).await {
-        let detail = format!("the exchange was not acknowledged by the log: {e}");
+        tracing::warn!(error = %e, "durable capture not acknowledged");
+        let detail = "the exchange was not acknowledged by the log; it was not recorded";
         return (
             err(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -10,10 +10,10 @@
 //! [`start`] runs it; [`ProxyState`] is what the control plane reads.
 
 mod body;
-mod codec;
 pub mod config;
 mod connect;
 mod error;
+mod failure;
 mod forward;
 mod framing;
 mod guard;
@@ -26,20 +26,21 @@ pub mod modes;
 pub mod origins;
 mod outbound;
 mod publisher;
+mod request;
 mod request_stats;
-pub mod routes;
+pub mod routing;
 mod server;
-mod service;
 mod spans;
 mod state;
 mod threads;
 mod upstream;
 mod upstream_tls;
+mod wire;
 
-pub use codec::{mode_from_record, mode_to_record};
 pub use config::{ProxyConfig, ServiceConfig, UpstreamTls};
 pub use error::ProxyError;
+pub use request::{MOCK_HEADER, RESERVED_PREFIX};
 pub use server::{RunningProxy, start};
-pub use service::{MOCK_HEADER, RESERVED_PREFIX};
 pub use state::ProxyState;
 pub use upstream_tls::TlsConfigError;
+pub use wire::{mode_from_record, mode_to_record};

@@ -9,10 +9,10 @@
 //! (some scope in MOCK/TRANSITIONING, or a caller in `ProxyState::catch_up`):
 //! in LEARN they would decode every capture right after the proxy encoded it.
 
-use crate::codec::record_to_capture;
 use crate::error::ProxyError;
 use crate::metrics::IoOp;
 use crate::state::ProxyState;
+use crate::wire::record_to_capture;
 use ghost_schema::{CaptureRecord, ModeChangeRecord};
 use ghost_topics as topics;
 use ghost_worker::{Batch, Follower};

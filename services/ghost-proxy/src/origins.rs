@@ -11,7 +11,7 @@
 //! recordings without anything being saved.
 
 use crate::config::{ServiceConfig, UpstreamTls};
-use crate::routes::{RouteError, ServiceRoute};
+use crate::routing::{RouteError, ServiceRoute};
 use ghost_model::ServiceName;
 use http::uri::{Authority, Scheme};
 use std::collections::HashMap;
@@ -90,7 +90,7 @@ pub enum OriginError {
 /// The service name of an origin: its host, with `-PORT` unless the port is
 /// 443 over TLS. IPv6 colons become `-`.
 pub fn service_name(scheme: &Scheme, authority: &Authority) -> Option<ServiceName> {
-    let host = crate::routes::bare_host(authority.host());
+    let host = crate::routing::bare_host(authority.host());
     let default = if *scheme == Scheme::HTTPS { 443 } else { 80 };
     let port = authority.port_u16().unwrap_or(default);
     let mut name = host.replace(':', "-");
@@ -117,7 +117,7 @@ impl Origins {
 
     /// Whether `host` may be reached through ghost at all.
     pub fn check(&self, host: &str) -> Result<(), OriginError> {
-        let host = crate::routes::bare_host(host);
+        let host = crate::routing::bare_host(host);
         match &self.allow {
             AllowHosts::NoneWithoutList => Err(OriginError::NotLoopback(host.to_owned())),
             a if a.allows(host) => Ok(()),

@@ -4,9 +4,9 @@
 //! queue drops the capture and counts it. With durable captures the response waits
 //! for the log's acknowledgement of a synced append instead.
 
-use crate::codec::capture_bytes;
 use crate::metrics::{IoOp, Metrics};
 use crate::spans::CaptureTrace;
+use crate::wire::capture_bytes;
 use bytes::Bytes;
 use ghost_log::{Ack, Durability, LogError, Record, SharedLog};
 use ghost_model::{Capture, CaptureParts, Redactor};

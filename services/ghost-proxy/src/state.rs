@@ -1,14 +1,14 @@
 //! Shared proxy state: the library and mode snapshots the request path reads, and
 //! the mode-change protocol (LEARN → TRANSITIONING → MOCK at the barrier).
 
-use crate::codec::{barrier, mode_from_record};
 use crate::config::ProxyConfig;
 use crate::library::{Library, LibraryBuilder};
 use crate::metrics::Metrics;
 use crate::modes::{ModeState, ModeTable};
 use crate::origins::Origins;
 use crate::publisher::Publisher;
-use crate::routes::{Routes, ServiceRoute};
+use crate::routing::{Routes, ServiceRoute};
+use crate::wire::{barrier, mode_from_record};
 use arc_swap::ArcSwap;
 use ghost_log::SharedLog;
 use ghost_model::{Mode, ServiceName};
@@ -127,7 +127,7 @@ impl ProxyState {
         if !self.own_ports.get().is_some_and(|p| p.contains(&port)) {
             return false;
         }
-        let host = crate::routes::bare_host(authority.host());
+        let host = crate::routing::bare_host(authority.host());
         host.eq_ignore_ascii_case("localhost")
             || host
                 .parse::<std::net::IpAddr>()

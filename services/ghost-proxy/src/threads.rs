@@ -11,7 +11,7 @@
 
 use crate::error::ProxyError;
 use crate::guard::{ConnGuard, Guarded};
-use crate::service::{self, RequestCtx, UpstreamClient};
+use crate::request::{self, RequestCtx, UpstreamClient};
 use crate::state::ProxyState;
 use crate::upstream::{Link, with_upstreams};
 use hyper::service::service_fn;
@@ -217,7 +217,7 @@ async fn serve(
         let guard = Arc::new(ConnGuard::default());
         let svc = {
             let (link, guard) = (link.clone(), guard.clone());
-            service_fn(move |req| service::handle(ctx.clone(), link.clone(), guard.clone(), req))
+            service_fn(move |req| request::handle(ctx.clone(), link.clone(), guard.clone(), req))
         };
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(Guarded::new(stream, guard)), svc)

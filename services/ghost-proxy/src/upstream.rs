@@ -10,7 +10,7 @@
 //! docs/performance.md). HTTP/2 downstream connections multiplex concurrent
 //! streams and keep using the shared pool.
 
-use crate::routes::ServiceRoute;
+use crate::routing::ServiceRoute;
 use bytes::Bytes;
 use http::uri::Authority;
 use http::{Request, Response};
@@ -148,7 +148,7 @@ impl Link {
         &self,
         authority: &Authority,
     ) -> Result<http1::SendRequest<Full<Bytes>>, LinkError> {
-        let host = crate::routes::bare_host(authority.host());
+        let host = crate::routing::bare_host(authority.host());
         let port = authority.port_u16().unwrap_or(80);
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port)))
             .await

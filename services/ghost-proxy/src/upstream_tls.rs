@@ -187,7 +187,7 @@ impl HttpsClient {
     /// connection closed. `None`: the handshake and the read raised no TLS error.
     pub(crate) async fn diagnose(&self, authority: &http::uri::Authority) -> Option<String> {
         use tokio::io::AsyncReadExt;
-        let host = crate::routes::bare_host(authority.host());
+        let host = crate::routing::bare_host(authority.host());
         let name = ServerName::try_from(host.to_owned()).ok()?;
         let port = authority.port_u16().unwrap_or(443);
         let probe = async {

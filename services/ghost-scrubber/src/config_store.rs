@@ -4,9 +4,9 @@
 //! Every scrubber instance reads the whole config topic (not a consumer group),
 //! so all instances apply the same rules.
 
-use crate::{ScrubConfig, ScrubRule, Scrubber, ScrubberError};
 use arc_swap::ArcSwap;
 use ghost_schema::ScrubConfigRecord;
+use ghost_scrub::{ScrubConfig, ScrubRule, Scrubber, ScrubberError};
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -24,7 +24,7 @@ pub enum ScrubWorkerError {
     #[error(transparent)]
     Worker(#[from] WorkerError),
     #[error("scrubber: {0}")]
-    Engine(#[from] crate::ScrubberError),
+    Engine(#[from] ghost_scrub::ScrubberError),
 }
 
 /// Runs until `shutdown` triggers; the batch in hand is finished and committed

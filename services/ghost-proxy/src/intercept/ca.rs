@@ -174,7 +174,7 @@ impl CertAuthority {
 
     /// A leaf for `host` (a DNS name or an IP literal), chained to the CA.
     pub fn leaf(&self, host: &str) -> Result<Arc<CertifiedKey>, CaError> {
-        let host = crate::routes::bare_host(host).to_ascii_lowercase();
+        let host = crate::routing::bare_host(host).to_ascii_lowercase();
         if let Some(hit) = self.leaves.get(&host) {
             metrics::counter!(crate::metrics::TLS_LEAF_CACHE_TOTAL, "result" => "hit").increment(1);
             return Ok(hit);

@@ -9,7 +9,7 @@ pub mod ca;
 pub use ca::{CaError, CaSource, CertAuthority};
 
 use crate::guard::{ConnGuard, Guarded};
-use crate::service::{self, RequestCtx};
+use crate::request::{self, RequestCtx};
 use crate::upstream::{Link, with_upstreams};
 use crate::upstream_tls::provider;
 use http::uri::{Authority, Scheme};
@@ -186,7 +186,7 @@ async fn serve_inner<I>(
         let (link, guard) = (link.clone(), guard.clone());
         service_fn(move |mut req| {
             req.extensions_mut().insert(origin.clone());
-            service::handle(ctx.clone(), link.clone(), guard.clone(), req)
+            request::handle(ctx.clone(), link.clone(), guard.clone(), req)
         })
     };
     let builder = auto::Builder::new(TokioExecutor::new());

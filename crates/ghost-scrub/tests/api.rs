@@ -1,7 +1,7 @@
 //! The public `Scrubber` API end to end: JSON, bodies, headers, URLs, config.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ghost_scrubber::{Category, ScrubConfig, ScrubRule, Scrubber, ScrubberError};
+use ghost_scrub::{Category, ScrubConfig, ScrubRule, Scrubber, ScrubberError};
 use serde_json::json;
 
 fn scrubber() -> Scrubber {

@@ -4,14 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use ghost_scrubber::{RuleError, ScrubConfig, ScrubRule, Scrubber};
+use ghost_scrub::{RuleError, ScrubConfig, ScrubRule, Scrubber};
 use serde_json::{Value, json};
 
 fn scrubber() -> Scrubber {
     Scrubber::new(ScrubConfig::default()).unwrap()
 }
 
-fn with_rule(path: &str) -> Result<Scrubber, ghost_scrubber::ScrubberError> {
+fn with_rule(path: &str) -> Result<Scrubber, ghost_scrub::ScrubberError> {
     Scrubber::new(ScrubConfig {
         rules: vec![ScrubRule {
             path: path.into(),
@@ -32,7 +32,7 @@ fn invalid_and_whole_document_paths_are_refused() {
         assert!(
             matches!(
                 e,
-                ghost_scrubber::ScrubberError::Rule(RuleError::WholeDocument { .. })
+                ghost_scrub::ScrubberError::Rule(RuleError::WholeDocument { .. })
             ),
             "{p}"
         );

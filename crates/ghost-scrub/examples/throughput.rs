@@ -2,7 +2,7 @@
 //! corpus (every body carries PII, so this is the slow path: parse, scrub,
 //! re-serialise), plus the same bodies with PII stripped (the common fast path).
 //!
-//! `cargo run --release -p ghost-scrubber --example throughput`
+//! `cargo run --release -p ghost-scrub --example throughput`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../tests/support/mod.rs"]
@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Instant;
 
-use ghost_scrubber::{ScrubConfig, Scrubber};
+use ghost_scrub::{ScrubConfig, Scrubber};
 use serde_json::{Map, Value};
 
 fn bodies(docs: &[Value], target: usize) -> Vec<Vec<u8>> {

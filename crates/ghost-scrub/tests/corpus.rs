@@ -10,8 +10,8 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use ghost_scrubber::pii::Skip;
-use ghost_scrubber::{Category, ScrubConfig, Scrubber};
+use ghost_scrub::pii::Skip;
+use ghost_scrub::{Category, ScrubConfig, Scrubber};
 use serde_json::Value;
 use support::corpus::{self, Leaf};
 
@@ -50,7 +50,7 @@ struct Results {
 }
 
 fn score_leaf(s: &Scrubber, leaf: &Leaf, r: &mut Results) {
-    let skip = if ghost_scrubber::keys::is_version_key(&leaf.key) {
+    let skip = if ghost_scrub::keys::is_version_key(&leaf.key) {
         Skip::NONE.with(Category::Ipv4)
     } else {
         Skip::NONE

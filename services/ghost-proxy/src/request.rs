@@ -10,7 +10,7 @@ use crate::journal::Served;
 use crate::library::{Match, MockResponse, recording::bodiless};
 use crate::metrics::MatchType;
 use crate::origins::OriginError;
-use crate::routes::ServiceRoute;
+use crate::routing::ServiceRoute;
 use crate::spans::RequestSpan;
 use crate::state::ProxyState;
 use crate::upstream::Link;

@@ -7,7 +7,7 @@
 //! unsealed record (a bug, a hand-written record, an older tool) replace a sealed
 //! one, because that is how unscrubbed bytes would reach Postgres or an export.
 
-use ghost_schema::ScrubbedCaptureRecord;
+use crate::ScrubbedCaptureRecord;
 use std::collections::HashMap;
 
 /// Whether a record carries the scrubber's seal.

@@ -2,12 +2,12 @@
 //! segments, so the exact byte range and category of every planted PII value (and
 //! every look-alike) is known without searching for it afterwards.
 
-use ghost_scrubber::Category;
+use ghost_scrub::Category;
 use serde_json::{Map, Value};
 
 use std::sync::LazyLock;
 
-use ghost_scrubber::SensitiveKeys;
+use ghost_scrub::SensitiveKeys;
 
 use super::lookalikes;
 

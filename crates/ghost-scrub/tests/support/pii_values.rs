@@ -1,7 +1,7 @@
 //! Realistic values for every PII category, valid by the same rules real issuers
 //! use (Luhn, mod-97, base58check, bech32; see `encoders.rs`).
 
-use ghost_scrubber::Category;
+use ghost_scrub::Category;
 
 use super::encoders::{b64, bitcoin, iban, luhn_digit};
 use super::rng::{BASE62, HEX, Rng, URLSAFE};
