@@ -308,6 +308,7 @@ pub async fn run<W: Worker>(
         }
         health.set(HealthState::Running);
     }
+    health.set(HealthState::Stopping);
     // Leave the group promptly so another member takes over the partitions.
     sub.close().await;
     health.set(HealthState::Stopped);

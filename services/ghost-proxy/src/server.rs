@@ -227,9 +227,11 @@ async fn tls_accept_loop(
 }
 
 impl RunningProxy {
-    /// Stops accepting, drains open connections until `deadline`, then flushes the
-    /// captures still queued to the log.
+    /// Stops accepting, drains open connections, then flushes the captures
+    /// still queued to the log, all within `deadline`.
     pub async fn shutdown(self, deadline: Duration) {
+        // One deadline for both steps: draining connections, then the queue.
+        let until = tokio::time::Instant::now() + deadline;
         self.shutdown.send_replace(true);
         match self.accept.await {
             Ok(threads) => {
@@ -239,7 +241,7 @@ impl RunningProxy {
             }
             Err(error) => tracing::warn!(%error, "the accept loop failed"),
         }
-        let flushed = tokio::time::timeout(deadline, self.state.publisher.flush()).await;
+        let flushed = tokio::time::timeout_at(until, self.state.publisher.flush()).await;
         if flushed.is_err() {
             tracing::warn!("captures still queued at the shutdown deadline");
         }
