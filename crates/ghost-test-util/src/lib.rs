@@ -14,6 +14,7 @@ mod client;
 pub mod clients;
 pub mod otlp;
 mod peer;
+pub mod postgres;
 mod process;
 pub mod raw;
 pub mod tls;

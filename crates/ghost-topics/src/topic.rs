@@ -123,13 +123,16 @@ impl<T: Contract> Topic<T> {
     /// The log record for a value encoded elsewhere (the proxy's capture writer
     /// encodes on the request thread): keyed, with the schema header, no trace.
     pub fn encoded(&self, key: Bytes, value: Bytes, timestamp_ms: i64) -> Record {
+        // Room for the traceparent every record gets next.
+        let mut headers = Vec::with_capacity(2);
+        headers.push(Header {
+            name: SCHEMA_HEADER.to_owned(),
+            value: Bytes::from_static(T::SUBJECT.name().as_bytes()),
+        });
         Record {
             key: Some(key),
             value: Some(value),
-            headers: vec![Header {
-                name: SCHEMA_HEADER.to_owned(),
-                value: Bytes::from_static(T::SUBJECT.name().as_bytes()),
-            }],
+            headers,
             timestamp_ms,
         }
     }
