@@ -5,12 +5,14 @@
 pub enum StoreError {
     #[error("invalid Postgres URL: {0}")]
     Url(String),
-    #[error("cannot connect to Postgres: {0}")]
-    Connect(#[source] tokio_postgres::Error),
+    // The driver's errors print their causes themselves: kept out of the
+    // source chain so reports do not say them twice.
+    #[error("cannot connect to Postgres: {}", full(.0))]
+    Connect(tokio_postgres::Error),
     #[error("Postgres pool: {0}")]
     Pool(String),
     #[error("migrating the schema failed: {0}")]
-    Migrate(#[source] refinery::Error),
+    Migrate(refinery::Error),
     #[error(
         "the database schema is at version {applied} but this build needs {latest}: run `ghost migrate --postgres URL` first"
     )]
@@ -23,17 +25,32 @@ pub enum StoreError {
         "application role name `{0}` must be lower-case letters, digits and `_`, starting with a letter"
     )]
     RoleName(String),
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", full(.cause))]
     Query {
         context: &'static str,
-        #[source]
-        source: tokio_postgres::Error,
+        cause: tokio_postgres::Error,
     },
+}
+
+/// An error with its causes, as one line (the driver's own Display leaves
+/// out the cause: "db error", "error connecting to server").
+fn full(e: &tokio_postgres::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = c.source();
+    }
+    out
 }
 
 impl StoreError {
     pub(crate) fn query(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Self {
-        move |source| StoreError::Query { context, source }
+        move |cause| StoreError::Query { context, cause }
     }
 
     /// Whether retrying later may succeed (the server is down or restarting,
@@ -42,7 +59,7 @@ impl StoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             StoreError::Connect(_) | StoreError::Pool(_) => true,
-            StoreError::Query { source, .. } => is_transient(source),
+            StoreError::Query { cause, .. } => is_transient(cause),
             _ => false,
         }
     }

@@ -20,6 +20,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A running worker.
 pub type WorkerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 
+/// What a starting worker gets.
+#[derive(Clone)]
+pub struct Env {
+    pub log: SharedLog,
+    pub shutdown: Shutdown,
+    pub health: Health,
+    /// The application role's Postgres URL, in team mode.
+    pub postgres: Option<String>,
+}
+
 /// An entry of the registry: how to start one worker.
 #[derive(Clone, Copy)]
 pub struct Spec {
@@ -27,7 +37,9 @@ pub struct Spec {
     pub name: &'static str,
     /// One line for `ghost worker --help`.
     pub about: &'static str,
-    pub start: fn(SharedLog, Shutdown, Health) -> WorkerFuture,
+    /// Runs only in team mode (with `--postgres`).
+    pub needs_postgres: bool,
+    pub start: fn(Env) -> WorkerFuture,
 }
 
 impl std::fmt::Debug for Spec {
@@ -66,16 +78,26 @@ pub struct Host {
 }
 
 impl Host {
-    /// Installs the metrics recorder and starts `specs` over `log`.
-    pub fn start(log: &SharedLog, specs: &[Spec]) -> Self {
+    /// Installs the metrics recorder and starts `specs` over `log`; those
+    /// that need Postgres only when `postgres` is given.
+    pub fn start(log: &SharedLog, specs: &[Spec], postgres: Option<&str>) -> Self {
         ghost_telemetry::metrics::install();
         let (trigger, _) = Shutdown::new();
         let components = Components::default();
         let mut tasks = Vec::with_capacity(specs.len());
         for spec in specs {
+            if spec.needs_postgres && postgres.is_none() {
+                tracing::debug!(worker = spec.name, "not started: needs --postgres");
+                continue;
+            }
             let health = Health::default();
             components.add(spec.name, health.clone());
-            let run = (spec.start)(log.clone(), trigger.subscribe(), health.clone());
+            let run = (spec.start)(Env {
+                log: log.clone(),
+                shutdown: trigger.subscribe(),
+                health: health.clone(),
+                postgres: postgres.map(str::to_owned),
+            });
             let task = tokio::spawn(async move {
                 let result = run.await;
                 if result.is_err() {

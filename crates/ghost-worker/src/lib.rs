@@ -21,7 +21,7 @@ pub mod worker;
 
 pub use follower::{Batch, Entry, Follower, TableFollower};
 pub use health::{Health, HealthState};
-pub use host::{Ended, Host, HostError, Spec, WorkerFuture};
+pub use host::{Ended, Env, Host, HostError, Spec, WorkerFuture};
 pub use shutdown::{Shutdown, ShutdownTrigger, Signals};
 pub use worker::{
     Handled, Input, Output, Rejected, Transient, Worker, WorkerConfig, WorkerError, run,

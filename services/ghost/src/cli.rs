@@ -33,6 +33,11 @@ pub enum Command {
     /// Manage the log's topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
+    /// Team mode: bring a Postgres database to this build's schema (as the
+    /// owner role) and create or update the application role the services
+    /// connect as. Its password comes from GHOST_PG_APP_PASSWORD, or is
+    /// generated and printed once.
+    Migrate(MigrateArgs),
     /// Show or change the mode (LEARN, MOCK, PASSTHROUGH) of ghost or one service.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -88,6 +93,16 @@ pub struct ReplayArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Postgres URL of the role that owns the schema.
+    #[arg(long, env = "GHOST_POSTGRES_OWNER", hide_env_values = true)]
+    pub postgres: String,
+    /// The application role to create or update.
+    #[arg(long, env = "GHOST_PG_APP_ROLE", default_value = "ghost_app")]
+    pub app_role: String,
+}
+
+#[derive(Debug, Args)]
 pub struct UpArgs {
     #[command(flatten)]
     pub common: CommonArgs,
@@ -128,6 +143,10 @@ pub struct WorkerArgs {
     /// Directory of the embedded log's data when --log is not given.
     #[arg(long, env = "GHOST_DATA", default_value = "data")]
     pub data: PathBuf,
+    /// Team mode: Postgres URL of the application role (workers that write
+    /// to Postgres need it).
+    #[arg(long, env = "GHOST_POSTGRES", hide_env_values = true)]
+    pub postgres: Option<String>,
 }
 
 /// The registry's workers, each with its one-line description, for `--help`.
@@ -314,6 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::topics::apply(log, data, dry_run).await
         }
         Command::Worker(args) => crate::workers::run(args).await,
+        Command::Migrate(args) => crate::migrate_cmd::run(args).await,
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
         Command::Record(args) => crate::run_cmd::record(args).await,
         Command::Replay(args) => crate::run_cmd::replay(args).await,

@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod file_config;
 mod log;
+mod migrate_cmd;
 mod mode_cmd;
 mod run_cmd;
 mod telemetry;

@@ -230,7 +230,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
-    let mut host = ghost_worker::Host::start(&log.shared(), crate::workers::REGISTRY);
+    let mut host = ghost_worker::Host::start(&log.shared(), crate::workers::REGISTRY, None);
     let proxy_ready = proxy_health(&proxy);
     host.add_component("proxy", proxy_ready.clone());
     let admin = host.serve_admin(args.host.admin()).await?;
@@ -312,7 +312,7 @@ pub async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     let proxy = ghost_proxy::start(proxy_config, log.shared())
         .await
         .context("cannot start the proxy")?;
-    let mut host = ghost_worker::Host::start(&log.shared(), &[]);
+    let mut host = ghost_worker::Host::start(&log.shared(), &[], None);
     let proxy_ready = proxy_health(&proxy);
     host.add_component("proxy", proxy_ready.clone());
     let admin = host.serve_admin(args.host.admin()).await?;

@@ -4,25 +4,37 @@
 use crate::cli::WorkerArgs;
 use crate::log::OpenLog;
 use anyhow::Context;
-use ghost_log::SharedLog;
 use ghost_log::embedded::FsyncPolicy;
-use ghost_worker::{Health, Host, Shutdown, Signals, Spec, WorkerFuture};
+use ghost_worker::{Env, Host, Signals, Spec, WorkerFuture};
 use std::io::Write;
 
 /// Every worker ghost has. `ghost worker --help` lists them; `ghost up` runs
 /// them all.
-pub const REGISTRY: &[Spec] = &[Spec {
-    name: "scrub",
-    about: "PII scrubber: ghost.captures.v1 → ghost.scrubbed.v1 (sealed), rule sets from ghost.config.v1",
-    start: scrub,
-}];
+pub const REGISTRY: &[Spec] = &[
+    Spec {
+        name: "scrub",
+        about: "PII scrubber: ghost.captures.v1 → ghost.scrubbed.v1 (sealed), rule sets from ghost.config.v1",
+        needs_postgres: false,
+        start: scrub,
+    },
+    Spec {
+        name: "project",
+        about: "Postgres projector (team mode, needs --postgres): ghost.scrubbed.v1, ghost.modes.v1 and ghost.library.v1 → tables",
+        needs_postgres: true,
+        start: project,
+    },
+];
 
-fn scrub(log: SharedLog, shutdown: Shutdown, health: Health) -> WorkerFuture {
+fn scrub(env: Env) -> WorkerFuture {
     Box::pin(async move {
-        ghost_scrubber::worker::run(log, shutdown, health)
+        ghost_scrubber::worker::run(env.log, env.shutdown, env.health)
             .await
             .map_err(Into::into)
     })
+}
+
+fn project(env: Env) -> WorkerFuture {
+    Box::pin(async move { ghost_projector::run(env).await.map_err(Into::into) })
 }
 
 /// `ghost worker <name>`.
@@ -41,7 +53,17 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         FsyncPolicy::Interval(std::time::Duration::from_millis(200)),
     )
     .await?;
-    let mut host = Host::start(&log.shared(), std::slice::from_ref(spec));
+    if spec.needs_postgres && args.postgres.is_none() {
+        anyhow::bail!(
+            "worker {} needs --postgres URL (or GHOST_POSTGRES): the application role's connection `ghost migrate` printed",
+            spec.name
+        );
+    }
+    let mut host = Host::start(
+        &log.shared(),
+        std::slice::from_ref(spec),
+        args.postgres.as_deref(),
+    );
     let admin = host.serve_admin(args.host.admin()).await?;
     {
         let mut out = std::io::stdout().lock();
