@@ -9,4 +9,8 @@ pub enum ProjectorError {
     Store(#[from] ghost_store::StoreError),
     #[error(transparent)]
     Worker(#[from] ghost_worker::WorkerError),
+    #[error("projector: reading the log: {0}")]
+    Log(ghost_log::LogError),
+    #[error("projector: a loop stopped before the rebuild finished")]
+    Stopped,
 }

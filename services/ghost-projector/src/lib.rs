@@ -12,6 +12,7 @@
 mod error;
 pub mod library;
 pub mod modes;
+pub mod rebuild;
 mod sink;
 pub mod traffic;
 

@@ -18,11 +18,18 @@ pub const GROUP: &str = "projector-library";
 #[derive(Debug)]
 pub struct LibraryProjector {
     pool: Pool,
+    group: &'static str,
 }
 
 impl LibraryProjector {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self::in_group(pool, GROUP)
+    }
+
+    /// A projector consuming as `group` (a rebuild reads from the start
+    /// under a group of its own).
+    pub fn in_group(pool: Pool, group: &'static str) -> Self {
+        Self { pool, group }
     }
 }
 
@@ -31,7 +38,7 @@ impl Worker for LibraryProjector {
     type Input = LibraryEntryRecord;
 
     fn name(&self) -> &'static str {
-        GROUP
+        self.group
     }
 
     fn input(&self) -> Topic<LibraryEntryRecord> {

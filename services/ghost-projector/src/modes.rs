@@ -17,11 +17,18 @@ pub const GROUP: &str = "projector-modes";
 #[derive(Debug)]
 pub struct ModesProjector {
     pool: Pool,
+    group: &'static str,
 }
 
 impl ModesProjector {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self::in_group(pool, GROUP)
+    }
+
+    /// A projector consuming as `group` (a rebuild reads from the start
+    /// under a group of its own).
+    pub fn in_group(pool: Pool, group: &'static str) -> Self {
+        Self { pool, group }
     }
 }
 
@@ -30,7 +37,7 @@ impl Worker for ModesProjector {
     type Input = ModeChangeRecord;
 
     fn name(&self) -> &'static str {
-        GROUP
+        self.group
     }
 
     fn input(&self) -> Topic<ModeChangeRecord> {

@@ -24,11 +24,18 @@ pub const GROUP: &str = "projector-traffic";
 #[derive(Debug)]
 pub struct TrafficProjector {
     pool: Pool,
+    group: &'static str,
 }
 
 impl TrafficProjector {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self::in_group(pool, GROUP)
+    }
+
+    /// A projector consuming as `group` (a rebuild reads from the start
+    /// under a group of its own).
+    pub fn in_group(pool: Pool, group: &'static str) -> Self {
+        Self { pool, group }
     }
 }
 
@@ -37,7 +44,7 @@ impl Worker for TrafficProjector {
     type Input = ScrubbedCaptureRecord;
 
     fn name(&self) -> &'static str {
-        GROUP
+        self.group
     }
 
     fn input(&self) -> Topic<ScrubbedCaptureRecord> {

@@ -38,6 +38,10 @@ pub enum Command {
     /// connect as. Its password comes from GHOST_PG_APP_PASSWORD, or is
     /// generated and printed once.
     Migrate(MigrateArgs),
+    /// Team mode: empty the Postgres projection and project the topics again
+    /// from their first records (stop `ghost worker project` first; it
+    /// resumes afterwards and skips what the rebuild wrote).
+    Rebuild(RebuildArgs),
     /// Show or change the mode (LEARN, MOCK, PASSTHROUGH) of ghost or one service.
     #[command(subcommand)]
     Mode(ModeCommand),
@@ -100,6 +104,18 @@ pub struct MigrateArgs {
     /// The application role to create or update.
     #[arg(long, env = "GHOST_PG_APP_ROLE", default_value = "ghost_app")]
     pub app_role: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Postgres URL of a role allowed to TRUNCATE the projection (the owner).
+    #[arg(long, env = "GHOST_POSTGRES_OWNER", hide_env_values = true)]
+    pub postgres: String,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Directory of the embedded log's data when --log is not given.
+    #[arg(long, env = "GHOST_DATA", default_value = "data")]
+    pub data: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +350,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker(args) => crate::workers::run(args).await,
         Command::Migrate(args) => crate::migrate_cmd::run(args).await,
+        Command::Rebuild(args) => crate::rebuild_cmd::run(args).await,
         Command::Mode(cmd) => crate::mode_cmd::run(cmd).await,
         Command::Record(args) => crate::run_cmd::record(args).await,
         Command::Replay(args) => crate::run_cmd::replay(args).await,

@@ -6,6 +6,7 @@ mod file_config;
 mod log;
 mod migrate_cmd;
 mod mode_cmd;
+mod rebuild_cmd;
 mod run_cmd;
 mod telemetry;
 mod topics;

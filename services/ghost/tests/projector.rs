@@ -116,15 +116,9 @@ async fn ready(child: &mut tokio::process::Child) {
     panic!("the worker exited before it was ready");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn projector_survives_repeated_kill_9_with_identical_tables() {
-    let n: usize = std::env::var("GHOST_PROJECT_FAULT_CAPTURES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let data = tempfile::tempdir().unwrap();
-    let log_dir = data.path().join("log");
-    // Every capture once, then a fifth of them again with a different seal.
+/// `n` scrubbed captures, a fifth of them again with a later seal, and one
+/// mode change, on the embedded log at `log_dir`. Returns the scrubbed count.
+async fn fill_log(log_dir: &std::path::Path, n: usize) -> i64 {
     let mut records: Vec<Record> = (0..n)
         .map(|i| topics::SCRUBBED.record(&scrubbed(i), None).unwrap())
         .collect();
@@ -135,38 +129,85 @@ async fn projector_survives_repeated_kill_9_with_identical_tables() {
         topics::SCRUBBED.record(&again, None).unwrap()
     }));
     let total = records.len() as i64;
-    {
-        let embedded = EmbeddedLog::open(EmbeddedConfig::new(&log_dir))
-            .await
-            .unwrap();
-        let log: SharedLog = embedded.clone();
-        topics::SCRUBBED.ensure(&*log).await.unwrap();
-        topics::MODES.ensure(&*log).await.unwrap();
-        for chunk in records.chunks(2000) {
-            for r in log
-                .append_batch(topics::SCRUBBED.name(), chunk.to_vec(), Durability::Written)
-                .await
-            {
-                r.unwrap();
-            }
-        }
-        let m = ModeChangeRecord {
-            id: "m1".into(),
-            service: Some("svc3".into()),
-            mode: ModeRecord::Mock,
-            barrier: vec![],
-            changed_at_us: 7,
-            actor: "test".into(),
-        };
-        log.append(
-            topics::MODES.name(),
-            topics::MODES.record(&m, None).unwrap(),
-            Durability::Written,
-        )
+    let embedded = EmbeddedLog::open(EmbeddedConfig::new(log_dir))
         .await
         .unwrap();
-        embedded.flush().await.unwrap();
+    let log: SharedLog = embedded.clone();
+    topics::SCRUBBED.ensure(&*log).await.unwrap();
+    topics::MODES.ensure(&*log).await.unwrap();
+    for chunk in records.chunks(2000) {
+        for r in log
+            .append_batch(topics::SCRUBBED.name(), chunk.to_vec(), Durability::Written)
+            .await
+        {
+            r.unwrap();
+        }
     }
+    let m = ModeChangeRecord {
+        id: "m1".into(),
+        service: Some("svc3".into()),
+        mode: ModeRecord::Mock,
+        barrier: vec![],
+        changed_at_us: 7,
+        actor: "test".into(),
+    };
+    log.append(
+        topics::MODES.name(),
+        topics::MODES.record(&m, None).unwrap(),
+        Durability::Written,
+    )
+    .await
+    .unwrap();
+    embedded.flush().await.unwrap();
+    total
+}
+
+/// Projects the log at `log_dir` in-process into `db` from the first record
+/// (whatever the log remembers of earlier runs) until `total` scrubbed
+/// records are in.
+async fn project_in_process(log_dir: &std::path::Path, db: &TestDb, app: String, total: i64) {
+    let log: SharedLog = EmbeddedLog::open(EmbeddedConfig::new(log_dir))
+        .await
+        .unwrap();
+    for (group, topic) in [
+        (ghost_projector::traffic::GROUP, topics::SCRUBBED.name()),
+        (ghost_projector::modes::GROUP, topics::MODES.name()),
+        (ghost_projector::library::GROUP, topics::LIBRARY.name()),
+    ] {
+        if let Ok(spec) = log.topic(topic).await {
+            for p in 0..spec.partitions {
+                log.commit(group, topic, p, 0).await.unwrap();
+            }
+        }
+    }
+    let (trigger, shutdown) = Shutdown::new();
+    let run = tokio::spawn(ghost_projector::run(Env {
+        log: log.clone(),
+        shutdown,
+        health: Health::default(),
+        postgres: Some(app),
+    }));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while projected(db).await < total {
+        assert!(
+            Instant::now() < deadline,
+            "the in-process projection never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    trigger.trigger(Duration::from_secs(10));
+    run.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projector_survives_repeated_kill_9_with_identical_tables() {
+    let n: usize = std::env::var("GHOST_PROJECT_FAULT_CAPTURES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let data = tempfile::tempdir().unwrap();
+    let log_dir = data.path().join("log");
+    let total = fill_log(&log_dir, n).await;
 
     let (db, app) = database().await;
     let started = Instant::now();
@@ -199,36 +240,7 @@ async fn projector_survives_repeated_kill_9_with_identical_tables() {
 
     // The same log projected in one uninterrupted run.
     let (reference, ref_app) = database().await;
-    let log: SharedLog = EmbeddedLog::open(EmbeddedConfig::new(&log_dir))
-        .await
-        .unwrap();
-    // The log remembers the killed run's group positions: start over.
-    for (group, topic) in [
-        (ghost_projector::traffic::GROUP, topics::SCRUBBED.name()),
-        (ghost_projector::modes::GROUP, topics::MODES.name()),
-        (ghost_projector::library::GROUP, topics::LIBRARY.name()),
-    ] {
-        for p in 0..log.topic(topic).await.unwrap().partitions {
-            log.commit(group, topic, p, 0).await.unwrap();
-        }
-    }
-    let (trigger, shutdown) = Shutdown::new();
-    let run = tokio::spawn(ghost_projector::run(Env {
-        log: log.clone(),
-        shutdown,
-        health: Health::default(),
-        postgres: Some(ref_app),
-    }));
-    let deadline = Instant::now() + Duration::from_secs(600);
-    while projected(&reference).await < total {
-        assert!(
-            Instant::now() < deadline,
-            "the reference projection never finished"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    trigger.trigger(Duration::from_secs(10));
-    run.await.unwrap().unwrap();
+    project_in_process(&log_dir, &reference, ref_app, total).await;
 
     let (got, want) = (tables(&db).await, tables(&reference).await);
     assert_eq!(got[0].len(), n, "one row per capture");
@@ -311,5 +323,40 @@ async fn ghost_migrate_sets_up_the_schema_and_the_role_once() {
     assert!(
         err.contains("run `ghost migrate --postgres URL` first"),
         "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_equals_the_incremental_projection() {
+    let data = tempfile::tempdir().unwrap();
+    let log_dir = data.path().join("log");
+    let total = fill_log(&log_dir, 20_000).await;
+    let (db, app) = database().await;
+    project_in_process(&log_dir, &db, app, total).await;
+    let incremental = tables(&db).await;
+    assert_eq!(incremental[0].len(), 20_000);
+    let out = std::process::Command::new(BIN)
+        .args(["rebuild", "--postgres", &db.url, "--data"])
+        .arg(data.path())
+        .env("GHOST_LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("rebuilt the projection from 24001 records"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("rebuild [") && stderr.contains("(100%)"),
+        "{stderr}"
+    );
+    eprintln!("{stdout}");
+    assert!(
+        tables(&db).await == incremental,
+        "the rebuild differs from the incremental projection"
     );
 }
