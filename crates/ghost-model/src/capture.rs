@@ -35,6 +35,8 @@ pub struct CaptureParts {
     /// The HTTP version spoken to the upstream (may differ from the client's
     /// `http_version`: ALPN picks it per side); empty when unknown.
     pub upstream_http_version: String,
+    /// The tenant of the service.
+    pub tenant: String,
 }
 
 /// A redacted, recorded exchange.
@@ -93,6 +95,10 @@ impl Capture {
     }
     pub fn upstream_http_version(&self) -> &str {
         &self.0.upstream_http_version
+    }
+
+    pub fn tenant(&self) -> &str {
+        &self.0.tenant
     }
     /// The redacted parts; building a capture from them again needs the redactor.
     pub fn parts(&self) -> &CaptureParts {

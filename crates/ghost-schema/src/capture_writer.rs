@@ -13,7 +13,7 @@ use crate::error::SchemaError;
 use crate::registry::registry;
 
 /// The Capture schema version this writer produces.
-pub const CAPTURE_WRITER_VERSION: u32 = 3;
+pub const CAPTURE_WRITER_VERSION: u32 = 4;
 
 /// The scalar and body fields of a capture, borrowed.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +33,8 @@ pub struct CaptureFields<'a> {
     pub body_truncated: bool,
     /// The HTTP version spoken to the upstream (v3; empty when unknown).
     pub upstream_http_version: &'a str,
+    /// The service's tenant (v4).
+    pub tenant: &'a str,
 }
 
 fn put_long(out: &mut Vec<u8>, n: i64) {
@@ -102,6 +104,7 @@ where
         f.upstream,
         f.http_version,
         f.upstream_http_version,
+        f.tenant,
     ];
     let size = crate::codec::HEADER_LEN
         + strings.iter().map(|s| s.len() + 10).sum::<usize>()
@@ -127,6 +130,7 @@ where
     put_bytes(&mut out, f.http_version.as_bytes());
     out.push(u8::from(f.body_truncated));
     put_bytes(&mut out, f.upstream_http_version.as_bytes());
+    put_bytes(&mut out, f.tenant.as_bytes());
     Ok(out)
 }
 
@@ -165,6 +169,7 @@ mod tests {
             http_version: "HTTP/1.1".into(),
             body_truncated: n(13) % 2 == 0,
             upstream_http_version: ["", "HTTP/1.1", "HTTP/2"][n(14) % 3].into(),
+            tenant: ["default", "acme", "t\u{e9}nant-9"][n(15) % 3].into(),
         }
     }
 
@@ -184,6 +189,7 @@ mod tests {
             http_version: &r.http_version,
             body_truncated: r.body_truncated,
             upstream_http_version: &r.upstream_http_version,
+            tenant: &r.tenant,
         };
         fn hs(h: &[HeaderRecord]) -> Vec<(&str, &[u8])> {
             h.iter()

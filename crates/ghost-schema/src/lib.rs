@@ -35,8 +35,8 @@ pub use compat::check_backward_compatible;
 pub use contract::{Contract, SchemaId, Subject};
 pub use error::SchemaError;
 pub use records::{
-    CaptureRecord, HeaderRecord, LibraryEntryRecord, LibraryOp, ModeChangeRecord, ModeRecord,
-    PartitionOffsetRecord, RequestSpecRecord, ResponseSpecRecord,
+    CaptureRecord, DEFAULT_TENANT, HeaderRecord, LibraryEntryRecord, LibraryOp, ModeChangeRecord,
+    ModeRecord, PartitionOffsetRecord, RequestSpecRecord, ResponseSpecRecord, default_tenant,
 };
 pub use registry::{RegisteredSchema, Registry, registry};
 pub use scrub_records::{FindingRecord, ScrubConfigRecord, ScrubRuleRecord, ScrubbedCaptureRecord};

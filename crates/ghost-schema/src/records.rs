@@ -20,7 +20,7 @@ pub struct HeaderRecord {
     pub value: Vec<u8>,
 }
 
-/// One LEARN exchange on `ghost.captures.v1`; `dev.ghost.Capture`, latest version v3.
+/// One LEARN exchange on `ghost.captures.v1`; `dev.ghost.Capture`, latest version v4.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "Capture")]
 pub struct CaptureRecord {
@@ -59,7 +59,18 @@ pub struct CaptureRecord {
     /// HTTP version spoken to the upstream; empty for records written before v3.
     #[serde(default)]
     pub upstream_http_version: String,
+    /// Tenant of the service; `default` for records written before v4.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
 }
+
+/// The tenant of records written before records carried one.
+pub fn default_tenant() -> String {
+    DEFAULT_TENANT.to_owned()
+}
+
+/// The tenant every service belongs to unless configured otherwise.
+pub const DEFAULT_TENANT: &str = "default";
 
 impl Contract for CaptureRecord {
     const SUBJECT: Subject = Subject::Capture;
@@ -88,7 +99,7 @@ pub struct PartitionOffsetRecord {
     pub offset: i64,
 }
 
-/// A mode switch on `ghost.modes.v1`; `dev.ghost.ModeChange`, latest version v1.
+/// A mode switch on `ghost.modes.v1`; `dev.ghost.ModeChange`, latest version v2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "ModeChange")]
 pub struct ModeChangeRecord {
@@ -104,6 +115,9 @@ pub struct ModeChangeRecord {
     pub changed_at_us: i64,
     /// Who made the change.
     pub actor: String,
+    /// Tenant of the scope; `default` for records written before v2.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
 }
 
 impl Contract for ModeChangeRecord {
@@ -149,7 +163,7 @@ pub struct ResponseSpecRecord {
     pub body: Vec<u8>,
 }
 
-/// An edit, seed or deletion on `ghost.library.v1`; `dev.ghost.LibraryEntry`, latest v1.
+/// An edit, seed or deletion on `ghost.library.v1`; `dev.ghost.LibraryEntry`, latest v2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "LibraryEntry")]
 pub struct LibraryEntryRecord {
@@ -167,6 +181,9 @@ pub struct LibraryEntryRecord {
     pub response: Option<ResponseSpecRecord>,
     /// When the operation was made, microseconds since the Unix epoch.
     pub changed_at_us: i64,
+    /// Tenant of the entry's service; `default` for records written before v2.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
 }
 
 impl Contract for LibraryEntryRecord {

@@ -40,9 +40,13 @@ const EMBEDDED: &[Embedded] = &[
     embed!(Capture, 1, "capture"),
     embed!(Capture, 2, "capture"),
     embed!(Capture, 3, "capture"),
+    embed!(Capture, 4, "capture"),
     embed!(ModeChange, 1, "mode_change"),
+    embed!(ModeChange, 2, "mode_change"),
     embed!(LibraryEntry, 1, "library_entry"),
+    embed!(LibraryEntry, 2, "library_entry"),
     embed!(ScrubbedCapture, 1, "scrubbed_capture"),
+    embed!(ScrubbedCapture, 2, "scrubbed_capture"),
     embed!(ScrubConfig, 1, "scrub_config"),
 ];
 
@@ -172,7 +176,7 @@ mod tests {
             let latest = registry.latest(subject).unwrap();
             assert_eq!(latest.id.subject, subject);
         }
-        assert_eq!(registry.latest(Subject::Capture).unwrap().id.version, 3);
+        assert_eq!(registry.latest(Subject::Capture).unwrap().id.version, 4);
     }
 
     #[test]

@@ -38,6 +38,12 @@ pub struct ScrubbedCaptureRecord {
     pub scrubbed_at_us: i64,
     pub scrub_config_id: String,
     pub findings: Vec<FindingRecord>,
+    /// HTTP version spoken to the upstream; empty for records written before v2.
+    #[serde(default)]
+    pub upstream_http_version: String,
+    /// Tenant of the service; `default` for records written before v2.
+    #[serde(default = "crate::records::default_tenant")]
+    pub tenant: String,
 }
 
 impl Contract for ScrubbedCaptureRecord {

@@ -84,6 +84,8 @@ mod tests {
 
     fn rec(id: &str, at: i64, body: &str) -> ScrubbedCaptureRecord {
         ScrubbedCaptureRecord {
+            tenant: "default".into(),
+            upstream_http_version: String::new(),
             id: id.into(),
             service: "s".into(),
             session_id: String::new(),

@@ -146,7 +146,7 @@ fn encode_with_unknown_version_is_an_error() {
 fn encode_with_latest_version_equals_encode() {
     let capture = fixtures::capture();
     assert_eq!(
-        encode_with_version(&capture, 3).unwrap(),
+        encode_with_version(&capture, 4).unwrap(),
         ghost_schema::encode(&capture).unwrap()
     );
 }
@@ -250,4 +250,55 @@ fn every_record_and_field_has_a_doc() {
         }
     }
     assert!(missing.is_empty(), "missing doc: {missing:#?}");
+}
+
+#[test]
+fn records_written_before_tenants_belong_to_the_default_tenant() {
+    let mut original = fixtures::capture();
+    original.tenant = "acme".into();
+    let v3 = encode_with_version(&original, 3).unwrap();
+    let read: CaptureRecord = decode(&v3).unwrap();
+    assert_eq!(read.tenant, "default");
+    let v4 = encode_with_version(&original, 4).unwrap();
+    let read: CaptureRecord = decode(&v4).unwrap();
+    assert_eq!(read.tenant, "acme");
+
+    let mut mode = fixtures::mode_change(Some("users"));
+    mode.tenant = "acme".into();
+    let v1 = encode_with_version(&mode, 1).unwrap();
+    let read: ghost_schema::ModeChangeRecord = decode(&v1).unwrap();
+    assert_eq!(read.tenant, "default");
+}
+
+#[test]
+fn scrubbed_captures_keep_their_tenant() {
+    let r = ghost_schema::ScrubbedCaptureRecord {
+        id: "c".into(),
+        service: "s".into(),
+        session_id: String::new(),
+        method: "GET".into(),
+        uri: "/".into(),
+        request_headers: vec![],
+        request_body: vec![],
+        status: 200,
+        response_headers: vec![],
+        response_body: vec![],
+        started_at_us: 1,
+        duration_us: 1,
+        upstream: String::new(),
+        http_version: "HTTP/1.1".into(),
+        body_truncated: false,
+        scrubbed_at_us: 5,
+        scrub_config_id: String::new(),
+        findings: vec![],
+        upstream_http_version: "HTTP/2".into(),
+        tenant: "acme".into(),
+    };
+    let bytes = ghost_schema::encode(&r).unwrap();
+    assert_eq!(
+        schema_id(&bytes).unwrap().to_string(),
+        "dev.ghost.ScrubbedCapture/v2"
+    );
+    let back: ghost_schema::ScrubbedCaptureRecord = decode(&bytes).unwrap();
+    assert_eq!(back, r);
 }

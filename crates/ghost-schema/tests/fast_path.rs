@@ -41,6 +41,8 @@ fn scrubber_records_round_trip_on_the_fast_path() {
     use ghost_schema::{FindingRecord, ScrubConfigRecord, ScrubRuleRecord, ScrubbedCaptureRecord};
     let c = fixtures::capture();
     let scrubbed = ScrubbedCaptureRecord {
+        tenant: "default".into(),
+        upstream_http_version: String::new(),
         id: c.id.clone(),
         service: c.service.clone(),
         session_id: c.session_id.clone(),

@@ -122,13 +122,13 @@ fn capture_decoded_as_mode_change_is_wrong_subject() {
             expected: Subject::ModeChange,
             found: SchemaId {
                 subject: Subject::Capture,
-                version: 3
+                version: 4
             },
         }
     );
     assert_eq!(
         err.to_string(),
-        "record is a dev.ghost.Capture/v3, not the expected dev.ghost.ModeChange"
+        "record is a dev.ghost.Capture/v4, not the expected dev.ghost.ModeChange"
     );
 }
 

@@ -96,15 +96,15 @@ fn schema_id_names_subject_and_latest_version() {
     let cases = [
         (
             encode(&fixtures::capture()).unwrap(),
-            "dev.ghost.Capture/v3",
+            "dev.ghost.Capture/v4",
         ),
         (
             encode(&fixtures::mode_change(None)).unwrap(),
-            "dev.ghost.ModeChange/v1",
+            "dev.ghost.ModeChange/v2",
         ),
         (
             encode(&fixtures::library_delete()).unwrap(),
-            "dev.ghost.LibraryEntry/v1",
+            "dev.ghost.LibraryEntry/v2",
         ),
     ];
     for (bytes, expected) in cases {
@@ -114,7 +114,7 @@ fn schema_id_names_subject_and_latest_version() {
         schema_id(&encode(&fixtures::capture()).unwrap()).unwrap(),
         SchemaId {
             subject: CaptureRecord::SUBJECT,
-            version: 3
+            version: 4
         }
     );
 }

@@ -62,6 +62,7 @@ pub async fn publish_mode(
     mode: ghost_schema::ModeRecord,
 ) -> u64 {
     let change = ghost_schema::ModeChangeRecord {
+        tenant: "default".into(),
         id: id.into(),
         service: None,
         mode,

@@ -123,6 +123,7 @@ fn stored(r: &ghost_log::Record) -> ghost_log::StoredRecord {
 fn records_carry_key_schema_header_and_trace_and_decode_back() {
     use ghost_schema::{ModeChangeRecord, ModeRecord};
     let m = ModeChangeRecord {
+        tenant: "default".into(),
         id: "m1".into(),
         service: Some("users".into()),
         mode: ModeRecord::Mock,

@@ -19,6 +19,8 @@ use tokio_postgres::NoTls;
 
 fn scrubbed(i: usize) -> ScrubbedCaptureRecord {
     ScrubbedCaptureRecord {
+        tenant: "default".into(),
+        upstream_http_version: String::new(),
         id: format!("cap-{i:08}"),
         service: format!("svc{}", i % 11),
         session_id: "s1".into(),

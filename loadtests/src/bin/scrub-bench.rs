@@ -74,6 +74,7 @@ fn body(i: usize) -> String {
 fn capture(i: usize) -> CaptureRecord {
     let b = body(i).into_bytes();
     CaptureRecord {
+        tenant: "default".into(),
         id: format!("bench-{i:08}"),
         service: format!("svc{}", i % 4),
         session_id: "bench".into(),

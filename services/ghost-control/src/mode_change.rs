@@ -60,6 +60,9 @@ pub async fn publish(
         barrier,
         changed_at_us: ghost_model::clock::now_us(),
         actor: actor.to_owned(),
+        // The control plane has no tenants of its own yet: its scopes are the
+        // default tenant's.
+        tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
     };
     let record = topics::MODES
         .record(&record, None)

@@ -1,7 +1,6 @@
 //! `ghost.library.v1` → `library_entries`: upserts and deletions of entries.
 
 use crate::sink::{Rows, project};
-use crate::traffic::DEFAULT_TENANT;
 use async_trait::async_trait;
 use ghost_schema::{HeaderRecord, LibraryEntryRecord, LibraryOp};
 use ghost_store::Pool;
@@ -82,12 +81,12 @@ impl Rows for EntryRows {
         tx: &Transaction<'_>,
         inputs: &[&Input<LibraryEntryRecord>],
     ) -> Result<(), tokio_postgres::Error> {
-        let mut latest: BTreeMap<&str, &LibraryEntryRecord> = BTreeMap::new();
+        let mut latest: BTreeMap<(&str, &str), &LibraryEntryRecord> = BTreeMap::new();
         for i in inputs {
-            latest.insert(&i.value.entry_id, &i.value);
+            latest.insert((&i.value.tenant, &i.value.entry_id), &i.value);
         }
-        ghost_store::tenant::scope(tx, DEFAULT_TENANT).await?;
-        for (id, e) in latest {
+        for ((tenant, id), e) in latest {
+            ghost_store::tenant::scope(tx, tenant).await?;
             match (&e.op, &e.request, &e.response) {
                 (LibraryOp::Upsert, Some(req), Some(resp)) => {
                     let request = json!({
@@ -107,14 +106,14 @@ impl Rows for EntryRows {
                          ON CONFLICT (tenant_id, entry_id) DO UPDATE SET service = EXCLUDED.service, \
                          source = EXCLUDED.source, request = EXCLUDED.request, response = EXCLUDED.response, \
                          changed_at_us = EXCLUDED.changed_at_us",
-                        &[&DEFAULT_TENANT, &id, &e.service, &e.source, &request, &response, &e.changed_at_us],
+                        &[&tenant, &id, &e.service, &e.source, &request, &response, &e.changed_at_us],
                     )
                     .await?;
                 }
                 _ => {
                     tx.execute(
                         "DELETE FROM library_entries WHERE tenant_id = $1 AND entry_id = $2",
-                        &[&DEFAULT_TENANT, &id],
+                        &[&tenant, &id],
                     )
                     .await?;
                 }

@@ -1,7 +1,6 @@
 //! `ghost.modes.v1` → `modes`: the latest mode of every scope.
 
 use crate::sink::{Rows, project};
-use crate::traffic::DEFAULT_TENANT;
 use async_trait::async_trait;
 use ghost_schema::{ModeChangeRecord, ModeRecord};
 use ghost_store::Pool;
@@ -69,19 +68,20 @@ impl Rows for ModeRows {
         inputs: &[&Input<ModeChangeRecord>],
     ) -> Result<(), tokio_postgres::Error> {
         // The topic is ordered: the last change of a scope in the batch wins.
-        let mut latest: BTreeMap<String, &ModeChangeRecord> = BTreeMap::new();
+        let mut latest: BTreeMap<(&str, String), &ModeChangeRecord> = BTreeMap::new();
         for i in inputs {
-            latest.insert(topics::mode_scope_key(i.value.service.as_deref()), &i.value);
+            let scope = topics::mode_scope_key(i.value.service.as_deref());
+            latest.insert((i.value.tenant.as_str(), scope), &i.value);
         }
-        ghost_store::tenant::scope(tx, DEFAULT_TENANT).await?;
-        for (scope, m) in latest {
+        for ((tenant, scope), m) in latest {
+            ghost_store::tenant::scope(tx, tenant).await?;
             tx.execute(
                 "INSERT INTO modes (tenant_id, scope, mode, change_id, changed_at_us, actor) \
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (tenant_id, scope) DO UPDATE SET mode = EXCLUDED.mode, \
                  change_id = EXCLUDED.change_id, changed_at_us = EXCLUDED.changed_at_us, actor = EXCLUDED.actor",
                 &[
-                    &DEFAULT_TENANT,
+                    &tenant,
                     &scope,
                     &mode_name(m.mode),
                     &m.id,

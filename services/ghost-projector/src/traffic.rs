@@ -13,10 +13,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use tokio_postgres::Transaction;
 
-/// Until records carry their tenant (their next schema versions), every row
-/// belongs to the tenant `default`, as every service does today.
-pub const DEFAULT_TENANT: &str = "default";
-
 /// The consumer group of the traffic projector.
 pub const GROUP: &str = "projector-traffic";
 
@@ -114,79 +110,100 @@ impl Rows for TrafficRows {
         tx: &Transaction<'_>,
         inputs: &[&Input<ScrubbedCaptureRecord>],
     ) -> Result<(), tokio_postgres::Error> {
-        // One row per capture id (an upsert cannot touch a row twice): the newest seal.
-        let mut by_id: BTreeMap<&str, &ScrubbedCaptureRecord> = BTreeMap::new();
+        // One row per (tenant, capture id) (an upsert cannot touch a row
+        // twice): the newest seal.
+        let mut by_id: BTreeMap<(&str, &str), &ScrubbedCaptureRecord> = BTreeMap::new();
         for i in inputs {
             let r = &i.value;
-            match by_id.get(r.id.as_str()) {
+            let key = (r.tenant.as_str(), r.id.as_str());
+            match by_id.get(&key) {
                 Some(existing) if !supersedes(r, existing) => {}
                 _ => {
-                    by_id.insert(&r.id, r);
+                    by_id.insert(key, r);
                 }
             }
         }
-        ghost_store::tenant::scope(tx, DEFAULT_TENANT).await?;
-        let rows: Vec<&ScrubbedCaptureRecord> = by_id.into_values().collect();
-        let tenant: Vec<&str> = rows.iter().map(|_| DEFAULT_TENANT).collect();
-        let id: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let service: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
-        let session: Vec<&str> = rows.iter().map(|r| r.session_id.as_str()).collect();
-        let method: Vec<&str> = rows.iter().map(|r| r.method.as_str()).collect();
-        let uri: Vec<&str> = rows.iter().map(|r| r.uri.as_str()).collect();
-        let status: Vec<i32> = rows.iter().map(|r| r.status).collect();
-        let req_h: Vec<Value> = rows.iter().map(|r| headers(&r.request_headers)).collect();
-        let req_b: Vec<&[u8]> = rows.iter().map(|r| r.request_body.as_slice()).collect();
-        let resp_h: Vec<Value> = rows.iter().map(|r| headers(&r.response_headers)).collect();
-        let resp_b: Vec<&[u8]> = rows.iter().map(|r| r.response_body.as_slice()).collect();
-        let started: Vec<i64> = rows.iter().map(|r| r.started_at_us).collect();
-        let duration: Vec<i64> = rows.iter().map(|r| r.duration_us).collect();
-        let upstream: Vec<&str> = rows.iter().map(|r| r.upstream.as_str()).collect();
-        let version: Vec<&str> = rows.iter().map(|r| r.http_version.as_str()).collect();
-        let truncated: Vec<bool> = rows.iter().map(|r| r.body_truncated).collect();
-        let sealed: Vec<i64> = rows.iter().map(|r| r.scrubbed_at_us).collect();
-        let config: Vec<&str> = rows.iter().map(|r| r.scrub_config_id.as_str()).collect();
-        let findings: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                Value::Array(
-                    r.findings
-                        .iter()
-                        .map(|f| json!({ "category": f.category, "count": f.count }))
-                        .collect(),
-                )
-            })
-            .collect();
-        tx.execute(
-            INSERT_TRAFFIC,
-            &[
-                &tenant, &id, &service, &session, &method, &uri, &status, &req_h, &req_b, &resp_h,
-                &resp_b, &started, &duration, &upstream, &version, &truncated, &sealed, &config,
-                &findings,
-            ],
-        )
-        .await?;
-
-        // Services seen, aggregated first (one row per service per statement).
-        let mut services: BTreeMap<&str, (&str, i64, i64)> = BTreeMap::new();
-        for r in &rows {
-            let e = services.entry(r.service.as_str()).or_insert((
-                r.upstream.as_str(),
-                r.started_at_us,
-                r.started_at_us,
-            ));
-            if r.started_at_us >= e.2 {
-                e.0 = r.upstream.as_str();
-            }
-            e.1 = e.1.min(r.started_at_us);
-            e.2 = e.2.max(r.started_at_us);
+        let mut by_tenant: BTreeMap<&str, Vec<&ScrubbedCaptureRecord>> = BTreeMap::new();
+        for ((tenant, _), r) in by_id {
+            by_tenant.entry(tenant).or_default().push(r);
         }
-        let tenant: Vec<&str> = services.keys().map(|_| DEFAULT_TENANT).collect();
-        let name: Vec<&str> = services.keys().copied().collect();
-        let upstream: Vec<&str> = services.values().map(|v| v.0).collect();
-        let first: Vec<i64> = services.values().map(|v| v.1).collect();
-        let last: Vec<i64> = services.values().map(|v| v.2).collect();
-        tx.execute(UPSERT_SERVICES, &[&tenant, &name, &upstream, &first, &last])
-            .await?;
+        // Each tenant's rows under that tenant's scope: the policies check them.
+        for (tenant, rows) in by_tenant {
+            ghost_store::tenant::scope(tx, tenant).await?;
+            write_tenant(tx, tenant, &rows).await?;
+        }
         Ok(())
     }
+}
+
+/// Writes one tenant's traffic rows and the services they show.
+async fn write_tenant(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    rows: &[&ScrubbedCaptureRecord],
+) -> Result<(), tokio_postgres::Error> {
+    let tenants: Vec<&str> = rows.iter().map(|_| tenant).collect();
+    let id: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let service: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
+    let session: Vec<&str> = rows.iter().map(|r| r.session_id.as_str()).collect();
+    let method: Vec<&str> = rows.iter().map(|r| r.method.as_str()).collect();
+    let uri: Vec<&str> = rows.iter().map(|r| r.uri.as_str()).collect();
+    let status: Vec<i32> = rows.iter().map(|r| r.status).collect();
+    let req_h: Vec<Value> = rows.iter().map(|r| headers(&r.request_headers)).collect();
+    let req_b: Vec<&[u8]> = rows.iter().map(|r| r.request_body.as_slice()).collect();
+    let resp_h: Vec<Value> = rows.iter().map(|r| headers(&r.response_headers)).collect();
+    let resp_b: Vec<&[u8]> = rows.iter().map(|r| r.response_body.as_slice()).collect();
+    let started: Vec<i64> = rows.iter().map(|r| r.started_at_us).collect();
+    let duration: Vec<i64> = rows.iter().map(|r| r.duration_us).collect();
+    let upstream: Vec<&str> = rows.iter().map(|r| r.upstream.as_str()).collect();
+    let version: Vec<&str> = rows.iter().map(|r| r.http_version.as_str()).collect();
+    let truncated: Vec<bool> = rows.iter().map(|r| r.body_truncated).collect();
+    let sealed: Vec<i64> = rows.iter().map(|r| r.scrubbed_at_us).collect();
+    let config: Vec<&str> = rows.iter().map(|r| r.scrub_config_id.as_str()).collect();
+    let findings: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            Value::Array(
+                r.findings
+                    .iter()
+                    .map(|f| json!({ "category": f.category, "count": f.count }))
+                    .collect(),
+            )
+        })
+        .collect();
+    tx.execute(
+        INSERT_TRAFFIC,
+        &[
+            &tenants, &id, &service, &session, &method, &uri, &status, &req_h, &req_b, &resp_h,
+            &resp_b, &started, &duration, &upstream, &version, &truncated, &sealed, &config,
+            &findings,
+        ],
+    )
+    .await?;
+
+    // Services seen, aggregated first (one row per service per statement).
+    let mut services: BTreeMap<&str, (&str, i64, i64)> = BTreeMap::new();
+    for r in rows {
+        let e = services.entry(r.service.as_str()).or_insert((
+            r.upstream.as_str(),
+            r.started_at_us,
+            r.started_at_us,
+        ));
+        if r.started_at_us >= e.2 {
+            e.0 = r.upstream.as_str();
+        }
+        e.1 = e.1.min(r.started_at_us);
+        e.2 = e.2.max(r.started_at_us);
+    }
+    let tenants: Vec<&str> = services.keys().map(|_| tenant).collect();
+    let name: Vec<&str> = services.keys().copied().collect();
+    let upstream: Vec<&str> = services.values().map(|v| v.0).collect();
+    let first: Vec<i64> = services.values().map(|v| v.1).collect();
+    let last: Vec<i64> = services.values().map(|v| v.2).collect();
+    tx.execute(
+        UPSERT_SERVICES,
+        &[&tenants, &name, &upstream, &first, &last],
+    )
+    .await?;
+    Ok(())
 }

@@ -23,6 +23,8 @@ use std::time::Duration;
 
 fn scrubbed(i: usize, sealed_at: i64) -> ScrubbedCaptureRecord {
     ScrubbedCaptureRecord {
+        tenant: "default".into(),
+        upstream_http_version: String::new(),
         id: format!("cap-{i:06}"),
         service: format!("svc{}", i % 3),
         session_id: "s1".into(),
@@ -135,6 +137,7 @@ fn mode(id: &str, service: Option<&str>, m: ModeRecord) -> Record {
     topics::MODES
         .record(
             &ModeChangeRecord {
+                tenant: "default".into(),
                 id: id.into(),
                 service: service.map(str::to_owned),
                 mode: m,
@@ -166,6 +169,13 @@ async fn scrubbed_traffic_and_modes_are_projected_once() {
     stale.request_body = b"older".to_vec();
     records.push(topics::SCRUBBED.record(&stale, None).unwrap());
     records.push(topics::SCRUBBED.record(&scrubbed(999, 0), None).unwrap());
+    // Another tenant's captures, one with an id the default tenant also has.
+    for i in [5, 1000, 1001] {
+        let mut other = scrubbed(i, 100);
+        other.tenant = "acme".into();
+        other.request_body = b"acme's".to_vec();
+        records.push(topics::SCRUBBED.record(&other, None).unwrap());
+    }
     append(&log, records, topics::SCRUBBED.name()).await;
     append(
         &log,
@@ -179,15 +189,37 @@ async fn scrubbed_traffic_and_modes_are_projected_once() {
     .await;
 
     let (db, app) = database().await;
-    project_until(&log, &db, &app, 303, 3).await;
+    project_until(&log, &db, &app, 306, 3).await;
     let first = tables(&db).await;
     let owner = db.owner().await;
     let count: i64 = owner
-        .query_one("SELECT count(*) FROM traffic", &[])
+        .query_one(
+            "SELECT count(*) FROM traffic WHERE tenant_id = 'default'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
     assert_eq!(count, 300, "one row per sealed capture id");
+    // Each tenant sees its own rows only, through the application role.
+    let acme = ghost_test_util::postgres::connect(&app).await;
+    acme.batch_execute("SELECT set_config('ghost.tenant', 'acme', false)")
+        .await
+        .unwrap();
+    let bodies: Vec<Vec<u8>> = acme
+        .query("SELECT request_body FROM traffic ORDER BY capture_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(bodies, vec![b"acme's".to_vec(); 3]);
+    let acme_services: i64 = acme
+        .query_one("SELECT count(*) FROM services", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(acme_services, 2, "svc2 and svc1");
     let body = |id: &'static str| {
         let owner = &owner;
         async move {
@@ -223,7 +255,10 @@ async fn scrubbed_traffic_and_modes_are_projected_once() {
     let dead = log.end_offset(topics::DEAD_LETTER.name(), 0).await.unwrap();
     assert_eq!(dead, 1, "the unsealed record is dead-lettered");
     let services: Vec<(String, String)> = owner
-        .query("SELECT name, upstream FROM services ORDER BY name", &[])
+        .query(
+            "SELECT name, upstream FROM services WHERE tenant_id = 'default' ORDER BY name",
+            &[],
+        )
         .await
         .unwrap()
         .iter()
@@ -255,6 +290,6 @@ async fn scrubbed_traffic_and_modes_are_projected_once() {
             log.commit(group, topic, p, 0).await.unwrap();
         }
     }
-    project_until(&log, &db, &app, 303, 3).await;
+    project_until(&log, &db, &app, 306, 3).await;
     assert_eq!(tables(&db).await, first);
 }

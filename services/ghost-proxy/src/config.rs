@@ -14,6 +14,8 @@ pub const DEFAULT_CAPTURE_QUEUE: usize = 8192;
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     pub name: ServiceName,
+    /// The tenant the service's captures belong to.
+    pub tenant: String,
     /// Base URL: scheme, authority and an optional path prefix prepended on forward.
     pub upstream: Uri,
     /// Route requests whose `Host` (without port) equals this.

@@ -218,6 +218,7 @@ pub(crate) async fn forward(
         http_version: version_str(parts.version).to_owned(),
         body_truncated: false,
         upstream_http_version: version_str(rparts.version).to_owned(),
+        tenant: route.tenant.clone(),
     };
 
     if state.config.durable_captures {

@@ -146,6 +146,7 @@ impl Origins {
             .parse()
             .map_err(|_| OriginError::Name(authority.to_string()))?;
         let route = Arc::new(ServiceRoute::build(&ServiceConfig {
+            tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
             name,
             upstream,
             host: None,

@@ -11,6 +11,8 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct ServiceRoute {
     pub name: ServiceName,
+    /// The tenant its captures belong to.
+    pub tenant: String,
     pub scheme: Scheme,
     pub authority: Authority,
     /// Upstream path prefix without a trailing `/` (often empty).
@@ -81,6 +83,7 @@ impl ServiceRoute {
         let host_header = HeaderValue::from_str(authority.as_str()).map_err(|_| err())?;
         Ok(ServiceRoute {
             name: c.name.clone(),
+            tenant: c.tenant.clone(),
             insecure_skip_verify: https.is_some() && c.tls.insecure_skip_verify,
             scheme,
             authority,
@@ -202,6 +205,7 @@ mod tests {
 
     fn svc(name: &str, up: &str, host: Option<&str>, prefix: Option<&str>) -> ServiceConfig {
         ServiceConfig {
+            tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
             preserve_host: false,
             tls: Default::default(),
             name: ServiceName::new(name).unwrap(),

@@ -34,6 +34,7 @@ pub fn capture_bytes(c: &Capture) -> Result<Vec<u8>, ghost_schema::SchemaError> 
         http_version: &p.http_version,
         body_truncated: p.body_truncated,
         upstream_http_version: &p.upstream_http_version,
+        tenant: &p.tenant,
     };
     fn pairs(h: &[HeaderPair]) -> impl ExactSizeIterator<Item = (&str, &[u8])> + Clone {
         h.iter().map(|h| (h.name.as_str(), &h.value[..]))
@@ -65,6 +66,7 @@ pub fn record_to_capture(r: CaptureRecord, redactor: &Redactor) -> Capture {
         http_version: r.http_version,
         body_truncated: r.body_truncated,
         upstream_http_version: r.upstream_http_version,
+        tenant: r.tenant,
     })
 }
 

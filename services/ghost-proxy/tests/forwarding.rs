@@ -428,6 +428,7 @@ async fn proxy(
     let svc =
         |name: &str, upstream: String, host: Option<&str>, prefix: Option<&str>, preserve_host| {
             ServiceConfig {
+                tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
                 name: ServiceName::new(name).unwrap(),
                 upstream: upstream.parse().unwrap(),
                 host: host.map(str::to_owned),

@@ -30,6 +30,7 @@ async fn captures_continue_the_clients_trace_or_start_one() {
     let up = Upstream::start("unused").await;
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
     config.services.push(ServiceConfig {
+        tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
         preserve_host: false,
         tls: Default::default(),
         name: ServiceName::default_service(),

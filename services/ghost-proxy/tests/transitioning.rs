@@ -82,6 +82,7 @@ async fn mock_waits_for_the_library_to_reach_the_barrier() {
     let mut up = Upstream::start("unused").await;
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
     config.services.push(ServiceConfig {
+        tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
         preserve_host: false,
         tls: Default::default(),
         name: ServiceName::default_service(),

@@ -112,6 +112,7 @@ async fn proxy_to(up: &RawUpstream) -> (RunningProxy, tempfile::TempDir) {
         .unwrap();
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
     config.services.push(ServiceConfig {
+        tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
         preserve_host: false,
         tls: Default::default(),
         name: ServiceName::default_service(),

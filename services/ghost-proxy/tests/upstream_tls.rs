@@ -30,6 +30,7 @@ async fn start_proxy(
         .unwrap();
     let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
     config.services.push(ServiceConfig {
+        tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
         name: ServiceName::default_service(),
         upstream: upstream.parse().unwrap(),
         host: None,
@@ -266,6 +267,7 @@ async fn unusable_tls_settings_are_refused_at_start_naming_the_file() {
             .unwrap();
         let mut config = ProxyConfig::new("127.0.0.1:0".parse().unwrap());
         config.services.push(ServiceConfig {
+            tenant: ghost_schema::DEFAULT_TENANT.to_owned(),
             name: ServiceName::default_service(),
             upstream: "https://localhost:1".parse().unwrap(),
             host: None,

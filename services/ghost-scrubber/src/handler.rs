@@ -81,6 +81,8 @@ pub fn scrub_capture(c: &Compiled, cap: CaptureRecord) -> ScrubbedCaptureRecord 
         scrubbed_at_us: ghost_model::clock::now_us().max(1),
         scrub_config_id: c.id.clone(),
         findings,
+        upstream_http_version: cap.upstream_http_version,
+        tenant: cap.tenant,
     }
 }
 

@@ -14,6 +14,7 @@ use ghost_scrubber::handler::scrub_capture;
 
 fn capture(service: &str) -> CaptureRecord {
     CaptureRecord {
+        tenant: "default".into(),
         id: "c1".into(),
         service: service.into(),
         session_id: "s".into(),

@@ -12,6 +12,12 @@ use std::path::{Path, PathBuf};
 pub struct ServiceEntry {
     /// Service name (letters, digits, `.`, `_`, `-`).
     pub name: String,
+    /// The tenant the service belongs to (team mode scopes its data by it).
+    #[serde(
+        default = "ghost_schema::default_tenant",
+        skip_serializing_if = "is_default_tenant"
+    )]
+    pub tenant: String,
     /// Upstream base URL.
     pub upstream: String,
     /// Route requests with this Host header here.
@@ -37,11 +43,16 @@ pub struct ServiceEntry {
     pub insecure_skip_verify: bool,
 }
 
+fn is_default_tenant(t: &str) -> bool {
+    t == ghost_schema::DEFAULT_TENANT
+}
+
 impl ServiceEntry {
     /// A service with only a name and an upstream.
     pub fn new(name: &str, upstream: &str) -> Self {
         Self {
             name: name.to_owned(),
+            tenant: ghost_schema::default_tenant(),
             upstream: upstream.to_owned(),
             host: None,
             path_prefix: None,

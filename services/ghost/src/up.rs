@@ -83,6 +83,7 @@ fn service_configs(entries: &[ServiceEntry]) -> anyhow::Result<Vec<ServiceConfig
                 );
             }
             Ok(ServiceConfig {
+                tenant: e.tenant.clone(),
                 name,
                 upstream,
                 host: e.host.clone(),

@@ -23,6 +23,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_ghost");
 
 fn scrubbed(i: usize) -> ScrubbedCaptureRecord {
     ScrubbedCaptureRecord {
+        tenant: "default".into(),
+        upstream_http_version: String::new(),
         id: format!("cap-{i:07}"),
         service: format!("svc{}", i % 7),
         session_id: "s".into(),
@@ -144,6 +146,7 @@ async fn fill_log(log_dir: &std::path::Path, n: usize) -> i64 {
         }
     }
     let m = ModeChangeRecord {
+        tenant: "default".into(),
         id: "m1".into(),
         service: Some("svc3".into()),
         mode: ModeRecord::Mock,

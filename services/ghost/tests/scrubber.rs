@@ -29,6 +29,7 @@ fn capture(i: usize) -> CaptureRecord {
         i % 10_000
     );
     CaptureRecord {
+        tenant: "default".into(),
         id: format!("cap-{i:06}"),
         service: format!("svc{}", i % 3),
         session_id: "s".into(),

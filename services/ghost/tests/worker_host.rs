@@ -29,6 +29,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ghost");
 
 fn capture(i: usize) -> CaptureRecord {
     CaptureRecord {
+        tenant: "default".into(),
         id: format!("cap-{i:06}"),
         service: format!("svc{}", i % 5),
         session_id: "s".into(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 pub fn capture(service: &str, i: u32) -> CaptureRecord {
     CaptureRecord {
+        tenant: "default".into(),
         id: format!("cap-{i}"),
         service: service.into(),
         session_id: "s".into(),
