@@ -110,6 +110,11 @@ impl Link {
                 }
                 continue;
             }
+            // A reused connection the upstream closes as the request goes out
+            // (its keep-alive timeout racing our reuse) fails with no response
+            // at all; an idempotent request can then safely go again on a new
+            // connection, as HTTP clients do (RFC 9110 §9.2.2).
+            let again = (!fresh && is_idempotent(req.method())).then(|| replay(&req));
             match sender.try_send_request(req).await {
                 Ok(resp) => {
                     self.lock().idle.push((route.authority.clone(), sender));
@@ -117,9 +122,13 @@ impl Link {
                 }
                 Err(mut e) => {
                     self.closed();
-                    match e.take_message() {
+                    match (e.take_message(), again) {
                         // Not written: the upstream closed the idle connection.
-                        Some(r) if !fresh => req = r,
+                        (Some(r), _) if !fresh => req = r,
+                        (None, Some(r)) if closed_before_response(e.error()) => {
+                            tracing::debug!(authority = %route.authority, "reused upstream connection closed under an idempotent request; retrying on a new one");
+                            req = r;
+                        }
                         _ => return Err(LinkError::Http(e.into_error())),
                     }
                 }
@@ -192,4 +201,32 @@ pub(crate) async fn with_upstreams<F: Future>(link: Arc<Link>, conn: F) -> F::Ou
         Poll::Pending
     })
     .await
+}
+
+fn is_idempotent(m: &http::Method) -> bool {
+    matches!(
+        *m,
+        http::Method::GET
+            | http::Method::HEAD
+            | http::Method::OPTIONS
+            | http::Method::TRACE
+            | http::Method::PUT
+            | http::Method::DELETE
+    )
+}
+
+/// The connection ended before any response: nothing was answered.
+fn closed_before_response(e: &hyper::Error) -> bool {
+    e.is_incomplete_message() || e.is_canceled() || e.is_closed()
+}
+
+/// A copy of a request to send again (the body is in memory). Extensions are
+/// not copied: the retry loses only the original header-name case.
+fn replay(req: &Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+    let mut out = Request::new(req.body().clone());
+    *out.method_mut() = req.method().clone();
+    *out.uri_mut() = req.uri().clone();
+    *out.version_mut() = req.version();
+    *out.headers_mut() = req.headers().clone();
+    out
 }
