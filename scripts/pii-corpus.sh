@@ -41,10 +41,16 @@ flock 9
 
 if ! has_pin; then
     echo "pii-corpus: installing Faker==$FAKER_VERSION into $VENV" >&2
-    python3 -m venv --clear "$VENV" >&2 || {
-        echo "pii-corpus: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
-        exit 1
-    }
+    if ! python3 -m venv --clear "$VENV" >&2; then
+        # A fresh Debian machine may lack the venv module: it comes from Debian.
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >&2
+            python3 -m venv --clear "$VENV" >&2
+        else
+            echo "pii-corpus: python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2
+            exit 1
+        fi
+    fi
     REQ="$(mktemp)"
     trap 'rm -f "$REQ"' EXIT
     echo "Faker==$FAKER_VERSION --hash=sha256:$FAKER_SHA256" >"$REQ"
