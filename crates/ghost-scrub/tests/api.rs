@@ -166,3 +166,24 @@ fn config_is_strict_and_defaults_on() {
     });
     assert!(matches!(err, Err(ScrubberError::Rule(_))));
 }
+
+#[test]
+fn ibans_are_found_in_either_case_but_not_mixed() {
+    let d = ghost_scrub::Detector::new().unwrap();
+    let cats = |t: &str| -> Vec<(Category, String)> {
+        d.find(t)
+            .into_iter()
+            .map(|f| (f.category, t[f.range].to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        cats("pay to gb82west12345698765432 today"),
+        vec![(Category::Iban, "gb82west12345698765432".into())]
+    );
+    assert_eq!(
+        cats("IBAN: GB82 WEST 1234 5698 7654 32."),
+        vec![(Category::Iban, "GB82 WEST 1234 5698 7654 32".into())]
+    );
+    // The same characters in mixed case read as an id, not an IBAN.
+    assert!(cats("token gb82WEST12345698765432 here").is_empty());
+}

@@ -99,7 +99,12 @@ pub(super) fn iban(t: &str, r: Range<usize>) -> Hit {
     loop {
         let cand = r.start..end;
         let compact: String = t[cand.clone()].chars().filter(|c| *c != ' ').collect();
-        if bounded(t, &cand) && checks::iban_ok(&compact) {
+        // Either case is an IBAN (people type them in lower case), but not a
+        // mix: mixed-case runs are ids and tokens, and mod-97 alone would let
+        // one in 97 of those through.
+        let upper = compact.bytes().all(|b| !b.is_ascii_lowercase());
+        let lower = compact.bytes().all(|b| !b.is_ascii_uppercase());
+        if bounded(t, &cand) && (upper || lower) && checks::iban_ok(&compact.to_ascii_uppercase()) {
             return Some((Category::Iban, cand));
         }
         let cut = t[r.start..end].rfind(' ')?;

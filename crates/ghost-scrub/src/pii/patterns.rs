@@ -87,7 +87,7 @@ pub(crate) const PATTERNS: &[Pattern] = &[
         check: ethereum,
     },
     Pattern {
-        regex: r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
+        regex: r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?",
         check: iban,
     },
     Pattern {
