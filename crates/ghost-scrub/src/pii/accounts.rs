@@ -89,6 +89,14 @@ const IBAN_LENGTHS: &[(&str, usize)] = &[
     ("XK", 20),
 ];
 
+/// Whether `code` (two letters, either case) is a country with IBANs: a cheap
+/// first filter before any candidate is copied and checked.
+pub(crate) fn iban_country(code: &[u8]) -> bool {
+    let [a, b] = code else { return false };
+    let code = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+    IBAN_LENGTHS.iter().any(|(c, _)| c.as_bytes() == code)
+}
+
 /// Country length plus the ISO 7064 mod-97 check on the compact (space-free) form.
 pub(crate) fn iban_ok(compact: &str) -> bool {
     let b = compact.as_bytes();

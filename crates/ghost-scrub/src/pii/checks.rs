@@ -4,7 +4,9 @@
 //! numbers, timestamps and hashes out of the placeholders. Everything works on
 //! ASCII bytes and allocates at most a few dozen bytes per candidate.
 
-pub(crate) use super::accounts::{base58check_address_ok, bech32_address_ok, iban_ok};
+pub(crate) use super::accounts::{
+    base58check_address_ok, bech32_address_ok, iban_country, iban_ok,
+};
 
 /// The ASCII digits of `s`, ignoring the space and dash separators cards use.
 pub(crate) fn digits(s: &str) -> Vec<u8> {

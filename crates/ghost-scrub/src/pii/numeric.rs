@@ -95,6 +95,11 @@ pub(super) fn phone_e164(t: &str, r: Range<usize>) -> Hit {
 /// Grouped IBANs may swallow a following capitalised word; drop trailing groups
 /// until the checksum holds.
 pub(super) fn iban(t: &str, r: Range<usize>) -> Hit {
+    // Lower-case candidates are common in ordinary text: reject unknown
+    // countries before copying anything.
+    if !checks::iban_country(t.as_bytes().get(r.start..r.start + 2)?) {
+        return None;
+    }
     let mut end = r.end;
     loop {
         let cand = r.start..end;
