@@ -23,7 +23,7 @@ mod upstream;
 pub use broker::Broker;
 pub use client::{TestResponse, send};
 pub use peer::{Peer, PeerKind};
-pub use process::{Ghost, TEST_API_KEY};
+pub use process::{Ghost, TEST_API_KEY, terminate_within};
 pub use upstream::{Upstream, large_body as upstream_large_body};
 
 /// The floor headers with a canary value each, for redaction tests. Written out

@@ -118,3 +118,34 @@ pub fn uuid_like() -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+impl TestDb {
+    /// Every row of `table` as text, ordered by `order` (comma-separated
+    /// columns): a whole table in a comparable form.
+    pub async fn rows(&self, table: &str, order: &str) -> Vec<String> {
+        self.owner()
+            .await
+            .query(
+                &format!("SELECT t::text FROM {table} t ORDER BY {order}"),
+                &[],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("dump {table}: {e}"))
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// The projector's stored offsets of `topic`, summed over its partitions.
+    pub async fn projected(&self, topic: &str) -> i64 {
+        self.owner()
+            .await
+            .query_one(
+                "SELECT coalesce(sum(next_offset), 0)::int8 FROM projector_offsets WHERE topic = $1",
+                &[&topic],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("read projector offsets: {e}"))
+            .get(0)
+    }
+}

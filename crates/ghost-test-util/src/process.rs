@@ -144,26 +144,10 @@ impl Ghost {
         self.child.kill().await.unwrap();
     }
 
-    /// SIGTERM, and the process must exit cleanly within `deadline` (plus 2 s
-    /// of scheduling slack); it is SIGKILLed and the test fails otherwise.
-    /// Returns how long it took.
+    /// SIGTERM, and the process must exit cleanly within `deadline` (see
+    /// [`terminate_within`]). Returns how long it took.
     pub async fn stop_within(mut self, deadline: Duration) -> Duration {
-        let started = std::time::Instant::now();
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        }
-        let waited =
-            tokio::time::timeout(deadline + Duration::from_secs(2), self.child.wait()).await;
-        let Ok(status) = waited else {
-            let _ = self.child.kill().await;
-            panic!("ghost still running {deadline:?} after SIGTERM: killed");
-        };
-        let status = status.unwrap();
-        assert!(status.success(), "ghost exited with {status}");
-        started.elapsed()
+        terminate_within(&mut self.child, deadline).await
     }
 
     /// SIGTERM and wait for a clean exit.
@@ -180,4 +164,25 @@ impl Ghost {
             .unwrap();
         assert!(status.success(), "ghost exited with {status}");
     }
+}
+
+/// SIGTERM, and `child` must exit cleanly within `deadline` (plus 2 s of
+/// scheduling slack); it is SIGKILLed and the test fails otherwise. Returns
+/// how long it took.
+pub async fn terminate_within(child: &mut Child, deadline: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+    }
+    let waited = tokio::time::timeout(deadline + Duration::from_secs(2), child.wait()).await;
+    let Ok(status) = waited else {
+        let _ = child.kill().await;
+        panic!("still running {deadline:?} after SIGTERM: killed");
+    };
+    let status = status.unwrap();
+    assert!(status.success(), "exited with {status}");
+    started.elapsed()
 }

@@ -1,12 +1,12 @@
 //! `ghost.library.v1` → `library_entries`: upserts and deletions of entries.
 
-use crate::sink::{Rows, project};
+use crate::sink::{Rows, headers_json, project};
 use async_trait::async_trait;
-use ghost_schema::{HeaderRecord, LibraryEntryRecord, LibraryOp};
+use ghost_schema::{LibraryEntryRecord, LibraryOp};
 use ghost_store::Pool;
 use ghost_topics::{self as topics, Topic};
 use ghost_worker::{Handled, Input, Transient, Worker};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 use tokio_postgres::Transaction;
 
@@ -54,14 +54,6 @@ impl Worker for LibraryProjector {
 
 struct EntryRows;
 
-fn headers(h: &[HeaderRecord]) -> Value {
-    Value::Array(
-        h.iter()
-            .map(|h| json!({ "name": h.name, "value": String::from_utf8_lossy(&h.value) }))
-            .collect(),
-    )
-}
-
 #[async_trait]
 impl Rows for EntryRows {
     type Record = LibraryEntryRecord;
@@ -92,12 +84,12 @@ impl Rows for EntryRows {
                     let request = json!({
                         "method": req.method,
                         "uri": req.uri,
-                        "headers": headers(&req.headers),
+                        "headers": headers_json(&req.headers),
                         "body": String::from_utf8_lossy(&req.body),
                     });
                     let response = json!({
                         "status": resp.status,
-                        "headers": headers(&resp.headers),
+                        "headers": headers_json(&resp.headers),
                         "body": String::from_utf8_lossy(&resp.body),
                     });
                     tx.execute(

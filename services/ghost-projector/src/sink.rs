@@ -29,6 +29,16 @@ pub(crate) trait Rows: Send + Sync {
     ) -> Result<(), tokio_postgres::Error>;
 }
 
+/// Header lines as the JSON the tables store (`[{"name", "value"}]`; values
+/// that are not UTF-8 are stored lossily: the bytes stay in the log).
+pub(crate) fn headers_json(h: &[ghost_schema::HeaderRecord]) -> serde_json::Value {
+    serde_json::Value::Array(
+        h.iter()
+            .map(|h| serde_json::json!({ "name": h.name, "value": String::from_utf8_lossy(&h.value) }))
+            .collect(),
+    )
+}
+
 fn transient(e: &StoreError) -> Transient {
     Transient(e.to_string())
 }

@@ -2,7 +2,7 @@
 //! written (the table's CHECK would refuse the others anyway); a capture id
 //! seen again keeps its newest seal.
 
-use crate::sink::{Rows, project};
+use crate::sink::{Rows, headers_json, project};
 use async_trait::async_trait;
 use ghost_schema::ScrubbedCaptureRecord;
 use ghost_schema::seal::{is_sealed, supersedes};
@@ -56,14 +56,6 @@ impl Worker for TrafficProjector {
 }
 
 struct TrafficRows;
-
-fn headers(h: &[ghost_schema::HeaderRecord]) -> Value {
-    Value::Array(
-        h.iter()
-            .map(|h| json!({ "name": h.name, "value": String::from_utf8_lossy(&h.value) }))
-            .collect(),
-    )
-}
 
 const INSERT_TRAFFIC: &str = "\
 INSERT INTO traffic (tenant_id, capture_id, service, session_id, method, uri, status, \
@@ -149,9 +141,15 @@ async fn write_tenant(
     let method: Vec<&str> = rows.iter().map(|r| r.method.as_str()).collect();
     let uri: Vec<&str> = rows.iter().map(|r| r.uri.as_str()).collect();
     let status: Vec<i32> = rows.iter().map(|r| r.status).collect();
-    let req_h: Vec<Value> = rows.iter().map(|r| headers(&r.request_headers)).collect();
+    let req_h: Vec<Value> = rows
+        .iter()
+        .map(|r| headers_json(&r.request_headers))
+        .collect();
     let req_b: Vec<&[u8]> = rows.iter().map(|r| r.request_body.as_slice()).collect();
-    let resp_h: Vec<Value> = rows.iter().map(|r| headers(&r.response_headers)).collect();
+    let resp_h: Vec<Value> = rows
+        .iter()
+        .map(|r| headers_json(&r.response_headers))
+        .collect();
     let resp_b: Vec<&[u8]> = rows.iter().map(|r| r.response_body.as_slice()).collect();
     let started: Vec<i64> = rows.iter().map(|r| r.started_at_us).collect();
     let duration: Vec<i64> = rows.iter().map(|r| r.duration_us).collect();

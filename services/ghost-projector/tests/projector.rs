@@ -76,7 +76,6 @@ async fn database() -> (TestDb, String) {
 
 /// Every row of every projected table, as text, in key order.
 async fn tables(db: &TestDb) -> Vec<(String, Vec<String>)> {
-    let owner = db.owner().await;
     let mut out = Vec::new();
     for (table, key) in [
         ("traffic", "tenant_id, capture_id"),
@@ -84,28 +83,9 @@ async fn tables(db: &TestDb) -> Vec<(String, Vec<String>)> {
         ("modes", "tenant_id, scope"),
         ("library_entries", "tenant_id, entry_id"),
     ] {
-        let rows = owner
-            .query(
-                &format!("SELECT t::text FROM {table} t ORDER BY {key}"),
-                &[],
-            )
-            .await
-            .unwrap();
-        out.push((table.to_owned(), rows.iter().map(|r| r.get(0)).collect()));
+        out.push((table.to_owned(), db.rows(table, key).await));
     }
     out
-}
-
-async fn offsets(db: &TestDb, topic: &str) -> i64 {
-    db.owner()
-        .await
-        .query_one(
-            "SELECT coalesce(sum(next_offset), 0)::int8 FROM projector_offsets WHERE topic = $1",
-            &[&topic],
-        )
-        .await
-        .unwrap()
-        .get(0)
 }
 
 /// Runs the projector in-process until it has projected `want` records of the
@@ -120,8 +100,8 @@ async fn project_until(log: &SharedLog, db: &TestDb, app: &str, want: i64, modes
     };
     let run = tokio::spawn(ghost_projector::run(env));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while offsets(db, topics::SCRUBBED.name()).await < want
-        || offsets(db, topics::MODES.name()).await < modes
+    while db.projected(topics::SCRUBBED.name()).await < want
+        || db.projected(topics::MODES.name()).await < modes
     {
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -60,8 +60,8 @@ fn apply_modes(state: &Arc<ProxyState>, batch: Batch<ModeChangeRecord>, replayin
 }
 
 fn count_skipped(state: &ProxyState, skipped: usize) {
-    for _ in 0..skipped {
-        state.metrics.io_error(IoOp::Decode);
+    if skipped > 0 {
+        state.metrics.io_errors(IoOp::Decode, skipped as u64);
     }
 }
 

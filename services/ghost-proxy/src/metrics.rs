@@ -137,7 +137,11 @@ impl Metrics {
     }
 
     pub fn io_error(&self, op: IoOp) {
-        metrics::counter!(IO_ERRORS_TOTAL, "operation" => op.label()).increment(1);
+        self.io_errors(op, 1);
+    }
+
+    pub fn io_errors(&self, op: IoOp, n: u64) {
+        metrics::counter!(IO_ERRORS_TOTAL, "operation" => op.label()).increment(n);
     }
 }
 

@@ -61,35 +61,19 @@ async fn database() -> (TestDb, String) {
 }
 
 async fn tables(db: &TestDb) -> Vec<Vec<String>> {
-    let owner = db.owner().await;
     let mut out = Vec::new();
     for (table, key) in [
         ("traffic", "tenant_id, capture_id"),
         ("services", "tenant_id, name"),
         ("modes", "tenant_id, scope"),
     ] {
-        let rows = owner
-            .query(
-                &format!("SELECT t::text FROM {table} t ORDER BY {key}"),
-                &[],
-            )
-            .await
-            .unwrap();
-        out.push(rows.iter().map(|r| r.get(0)).collect());
+        out.push(db.rows(table, key).await);
     }
     out
 }
 
 async fn projected(db: &TestDb) -> i64 {
-    db.owner()
-        .await
-        .query_one(
-            "SELECT coalesce(sum(next_offset), 0)::int8 FROM projector_offsets WHERE topic = $1",
-            &[&topics::SCRUBBED.name()],
-        )
-        .await
-        .unwrap()
-        .get(0)
+    db.projected(topics::SCRUBBED.name()).await
 }
 
 fn worker(data: &std::path::Path, app: &str) -> tokio::process::Child {

@@ -135,24 +135,6 @@ fn sample(metrics: &str, prefix: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// SIGTERM, then the process must be gone by the deadline (plus scheduling
-/// slack); it is SIGKILLed otherwise and the test fails.
-async fn stop_within(child: &mut Child, deadline: Duration) -> Duration {
-    let started = Instant::now();
-    let pid = child.id().unwrap();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    let waited = tokio::time::timeout(deadline + Duration::from_secs(2), child.wait()).await;
-    let Ok(status) = waited else {
-        child.kill().await.unwrap();
-        panic!("still running {deadline:?} after SIGTERM: killed");
-    };
-    assert!(status.unwrap().success());
-    started.elapsed()
-}
-
 async fn committed_and_scrubbed(log: &SharedLog) -> (u64, u64, usize) {
     let (mut committed, mut end) = (0, 0);
     for p in 0..topics::CAPTURES.spec().unwrap().partitions {
@@ -230,7 +212,7 @@ async fn kafka_worker_host_reports_readiness_and_outcomes() {
         sample(m, ok) == Some(60.0)
     })
     .await;
-    stop_within(&mut child, Duration::from_secs(10)).await;
+    ghost_test_util::terminate_within(&mut child, Duration::from_secs(10)).await;
     let (committed, end, scrubbed) = committed_and_scrubbed(&log).await;
     assert_eq!(committed, end, "every handled record committed");
     // tansu's reported high watermark can lag what a fetch returns (seen: 1
@@ -284,7 +266,7 @@ async fn a_standalone_worker_stops_within_the_deadline_with_its_batches_committe
         sample(m, ok).is_some_and(|n| n >= 1000.0)
     })
     .await;
-    let took = stop_within(&mut child, deadline).await;
+    let took = ghost_test_util::terminate_within(&mut child, deadline).await;
     assert!(took < deadline + Duration::from_secs(2), "{took:?}");
     let log: SharedLog = EmbeddedLog::open(EmbeddedConfig::new(data.path().join("log")))
         .await
